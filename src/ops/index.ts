@@ -1,0 +1,17 @@
+/** Every op family; importing this module also attaches the chainable Tensor methods. */
+import { setGradientAccumulator } from '../autograd/tape.js';
+import { add } from './arithmetic.js';
+
+export * from './arithmetic.js';
+export * from './math.js';
+export * from './compare.js';
+export * from './activations.js';
+export * from './reduce.js';
+export * from './matmul.js';
+export * from './shape-ops.js';
+export * from './conv.js';
+export * from './pool.js';
+export * from './losses.js';
+export * from './random-ops.js';
+
+setGradientAccumulator(add);
