@@ -15,7 +15,7 @@ let warned = false;
 
 function nativeOrNull(): Backend | null {
   if (native === undefined) native = loadNativeBackend();
-  return native;
+  return native ?? null;
 }
 
 function initial(): Backend {
