@@ -1,8 +1,8 @@
 /**
  * Cross-entropy losses computed from logits, stably (max-shifted log-sum-exp):
  * sparseSoftmaxCrossEntropy (integer class labels, fused kernel) and softmaxCrossEntropy
- * (one-hot / probability labels). Both treat the last axis of logits as the classes and
- * every leading position as one example.
+ * (one-hot / probability labels) treat the last axis of logits as the classes and
+ * every leading position as one example; sigmoidCrossEntropy is elementwise (binary / multi-label).
  */
 
 import { record } from '../autograd/tape.js';
@@ -12,6 +12,7 @@ import { DTypeError, fmtShape, ShapeError, ValueError } from '../tensor/errors.j
 import { sameShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { mul, neg, sub } from './arithmetic.js';
+import { unaryKernel } from './math.js';
 import { binaryKernel, reduceKeepDims, toFloat } from './util.js';
 
 export type LossReduction = 'none' | 'mean' | 'sum';
@@ -156,6 +157,45 @@ export function softmaxCrossEntropy(labels: Tensor, logits: Tensor, options: Cro
       dLogits = mul(sub(mul(sm, ySum), y), scale).view(logits.shape);
     }
     if (labels.requiresGrad) dLabels = mul(neg(ls), scale).view(labels.shape);
+    return [dLabels, dLogits];
+  });
+}
+
+/**
+ * Elementwise binary cross-entropy between labels in [0, 1] and logits, computed stably as
+ * softplus(logits) - logits * labels (TensorFlow's sigmoid_cross_entropy_with_logits).
+ * labels and logits have the same shape; 'mean' (default) averages over every element,
+ * 'none' returns the elementwise losses.
+ */
+export function sigmoidCrossEntropy(labels: Tensor, logits: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const op = 'sigmoidCrossEntropy';
+  const reduction = options.reduction ?? 'mean';
+  checkReduction(reduction, op);
+  if (logits.dtype === 'bool')
+    throw new DTypeError(`${op} expected float32 logits, got bool ${fmtShape(logits.shape)}`);
+  if (labels.dtype === 'bool')
+    throw new DTypeError(`${op} expected float32 labels, got bool ${fmtShape(labels.shape)}`);
+  if (!sameShape(labels.shape, logits.shape)) {
+    throw new ShapeError(
+      `${op} expected labels of the same shape as logits ${fmtShape(logits.shape)}, got ${fmtShape(labels.shape)}`,
+    );
+  }
+  const z = toFloat(logits);
+  const y = toFloat(labels);
+  const perElement = binaryKernel(
+    'sub',
+    unaryKernel('softplus', z),
+    binaryKernel('mul', z, y, 'float32', op),
+    'float32',
+    op,
+  );
+  const n = perElement.size;
+  const out = reduction === 'none' ? perElement : reduceLoss(perElement, n, reduction, 1);
+  return record(out, op, [labels, logits], (g) => {
+    const scale = reduction === 'none' ? toFloat(g).view(logits.shape) : g.item() / (reduction === 'mean' ? n : 1);
+    // d/dz = sigmoid(z) - y; d/dy = -z
+    const dLogits = logits.requiresGrad ? mul(sub(unaryKernel('sigmoid', z), y), scale) : null;
+    const dLabels = labels.requiresGrad ? mul(neg(z), scale) : null;
     return [dLabels, dLogits];
   });
 }

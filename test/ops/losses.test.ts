@@ -6,6 +6,7 @@ import {
   grads,
   randomUniform,
   ShapeError,
+  sigmoidCrossEntropy,
   softmaxCrossEntropy,
   sparseSoftmaxCrossEntropy,
   tensor,
@@ -153,5 +154,38 @@ describe('softmaxCrossEntropy', () => {
     gradCheck((a, b) => softmaxCrossEntropy(a, b), [y, z]);
     gradCheck((a, b) => softmaxCrossEntropy(a, b, { reduction: 'none' }), [y, z]);
     gradCheck((a, b) => softmaxCrossEntropy(a, b, { reduction: 'sum' }), [y, z]);
+  });
+});
+
+describe('sigmoidCrossEntropy', () => {
+  const z = () => tensor([0, 2, -3, 1e4, -1e4]);
+  const y = () => tensor([1, 0, 1, 1, 0]);
+  // softplus(z) - z * y
+  const expected = [Math.log(2), Math.log(1 + Math.exp(2)), Math.log(1 + Math.exp(-3)) + 3, 0, 0];
+
+  it('elementwise, stable for huge logits (hand-worked)', () => {
+    const none = sigmoidCrossEntropy(y(), z(), { reduction: 'none' });
+    assert.deepEqual(none.shape, [5]);
+    assertClose(none.dataSync(), expected, 1e-6);
+    const total = expected.reduce((a, b) => a + b, 0);
+    assertClose([sigmoidCrossEntropy(y(), z()).item()], [total / 5], 1e-6);
+    assertClose([sigmoidCrossEntropy(y(), z(), { reduction: 'sum' }).item()], [total], 1e-6);
+  });
+
+  it('gradient is (sigmoid(z) - y) / n, also at z = 0', () => {
+    const g = grad((t) => sigmoidCrossEntropy(y(), t))(z());
+    const s = (v: number) => 1 / (1 + Math.exp(-v));
+    assertClose(g.dataSync(), [(0.5 - 1) / 5, s(2) / 5, (s(-3) - 1) / 5, 0, 0], 1e-6);
+  });
+
+  it('validates and checks gradients', () => {
+    assert.throws(() => sigmoidCrossEntropy(tensor([1, 0]), z()), {
+      name: 'ShapeError',
+      message: /sigmoidCrossEntropy expected labels of the same shape as logits \[5\], got \[2\]/,
+    });
+    const logits = randomUniform([3, 4], { minval: -3, maxval: 3, seed: 4 });
+    const labels = randomUniform([3, 4], { seed: 5 });
+    gradCheck((a, b) => sigmoidCrossEntropy(a, b), [labels, logits]);
+    gradCheck((a, b) => sigmoidCrossEntropy(a, b, { reduction: 'none' }), [labels, logits]);
   });
 });
