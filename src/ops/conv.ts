@@ -154,7 +154,10 @@ function convCore(op: string, x: Tensor, filter: Tensor, g: Conv2dGeometry, outS
   const out = Tensor.empty(outShape, 'float32');
   backend().conv2d(xd, wd, out.data as Float32Array, g);
   return record(out, op, [x, filter], (dy) => {
+    // Re-read through the tensors so a recycled input throws DisposedError instead of giving stale values.
     const dyd = f32(dy);
+    const xd = f32(x);
+    const wd = f32(filter);
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
     if (x.requiresGrad) {
@@ -287,7 +290,10 @@ export function depthwiseConv2d(x: Tensor, filter: Tensor, options: Conv2dOption
   const out = Tensor.empty(outShape, 'float32');
   backend().depthwiseConv2d(xd, wd, out.data as Float32Array, g);
   return record(out, op, [x, filter], (dy) => {
+    // Re-read through the tensors so a recycled input throws DisposedError instead of giving stale values.
     const dyd = f32(dy);
+    const xd = f32(x);
+    const wd = f32(filter);
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
     if (x.requiresGrad) {
@@ -384,7 +390,10 @@ export function conv2dTranspose(x: Tensor, filter: Tensor, options: Conv2dTransp
   const out = Tensor.empty(outShape, 'float32');
   backend().conv2dBackpropInput(xd, wd, out.data as Float32Array, g);
   return record(out, op, [x, filter], (dy) => {
+    // Re-read through the tensors so a recycled input throws DisposedError instead of giving stale values.
     const dyd = f32(dy);
+    const xd = f32(x);
+    const wd = f32(filter);
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
     if (x.requiresGrad) {
