@@ -1,0 +1,107 @@
+// Shared helpers for the Tessera native backend.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+namespace tsr {
+
+// Thrown by kernels when their arguments do not fit; the binding turns it into a JS Error.
+struct ArgError : std::runtime_error {
+  explicit ArgError(const std::string& m) : std::runtime_error(m) {}
+};
+
+// ---- thread pool -------------------------------------------------------------------------
+int num_threads();
+void set_num_threads(int n);
+// Runs fn(ctx, t) for t in [0, tasks). The partition is decided by the caller (static), so
+// results never depend on which OS thread ran a task. tasks <= 1 runs inline.
+void run_tasks(int tasks, void (*fn)(void*, int), void* ctx);
+
+template <class F>
+inline void parallel_tasks(int tasks, F&& f) {
+  if (tasks <= 1) {
+    if (tasks == 1) f(0);
+    return;
+  }
+  using Fn = typename std::remove_reference<F>::type;
+  run_tasks(tasks, [](void* c, int t) { (*static_cast<Fn*>(c))(t); }, static_cast<void*>(&f));
+}
+
+// Splits [0, n) into up to num_threads() contiguous chunks (chunk boundaries multiples of
+// `align`) when n >= grain, else runs inline. f(begin, end).
+template <class F>
+inline void parallel_range(int64_t n, int64_t grain, int64_t align, F&& f) {
+  if (n <= 0) return;
+  int T = num_threads();
+  int64_t units = (n + align - 1) / align;
+  if (T <= 1 || n < grain || units < 2) {
+    f(int64_t(0), n);
+    return;
+  }
+  if (units < T) T = int(units);
+  parallel_tasks(T, [&](int t) {
+    int64_t u0 = units * t / T, u1 = units * (t + 1) / T;
+    int64_t b = u0 * align, e = u1 * align < n ? u1 * align : n;
+    if (b < e) f(b, e);
+  });
+}
+
+// ---- aligned scratch ---------------------------------------------------------------------
+// Per-thread growable 64-byte aligned float buffer. Several slots per thread.
+float* scratch(int slot, size_t floats);
+
+// ---- GEMM --------------------------------------------------------------------------------
+// C[i*ldc + j] (= or +=) sum_p A(i,p) * B(p,j), A(i,p) = A[i*rsA + p*csA], B(p,j) = B[p*rsB + j*csB].
+void gemm_serial(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t csA, const float* B,
+                 int64_t rsB, int64_t csB, float* C, int64_t ldc, bool accumulate);
+// Same, split across the pool when the work is large enough.
+void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t csA, const float* B, int64_t rsB,
+          int64_t csB, float* C, int64_t ldc, bool accumulate);
+const char* gemm_isa();
+void gemm_force_isa(int isa);  // testing: 0 auto, 1 scalar, 2 avx2, 3 avx512
+
+}  // namespace tsr
+
+namespace tsr {
+// ---- kernels (arguments already validated by the binding) -----------------------------------
+// Op codes follow the order of the op-name lists in src/backend/native.ts.
+void unary_f32(int op, const float* x, float* out, int64_t n, float alpha);
+void activation_grad_f32(int op, const float* x, const float* y, const float* dy, float* dx, int64_t n, float alpha);
+// outKind: 0 float32 out, 1 uint8 out
+void binary_f32(int op, const float* a, const int64_t* aStrides, const float* b, const int64_t* bStrides, void* out,
+                int outKind, const int64_t* shape, int rank);
+void reduce_f32(int op, const float* x, float* out, int64_t outer, int64_t len, int64_t inner);
+void arg_reduce_f32(int op, const float* x, int32_t* out, int64_t outer, int64_t len, int64_t inner);
+void transpose_any(const void* x, void* out, int elemSize, const int64_t* shape, const int64_t* perm, int rank);
+void matmul_f32(const float* a, const float* b, float* out, int64_t batch, int64_t m, int64_t n, int64_t k, bool transA,
+                bool transB, int64_t aBatchStride, int64_t bBatchStride);
+void softmax_f32(const float* x, float* out, int64_t rows, int64_t cols, bool log);
+void xent_f32(const float* logits, const int32_t* labels, float* loss, float* dlogits, int64_t rows, int64_t cols);
+void sgd_f32(float* p, const float* g, float* v, int64_t n, double lr, double momentum, bool nesterov);
+void adam_f32(float* p, const float* g, float* m, float* v, int64_t n, double lr, double b1, double b2, double eps,
+              double step, double wd);
+
+struct ConvGeom {
+  int64_t N, H, W, C, OH, OW, OC, KH, KW, SH, SW, DH, DW, PT, PL, M;  // M: depthwise multiplier
+};
+struct PoolGeom {
+  int64_t N, H, W, C, OH, OW, PH, PW, SH, SW, PT, PL;
+};
+void conv2d_f32(const float* x, const float* w, float* out, const ConvGeom& g);
+void conv2d_dx_f32(const float* dy, const float* w, float* dx, const ConvGeom& g);
+void conv2d_dw_f32(const float* x, const float* dy, float* dw, const ConvGeom& g);
+void dw_conv2d_f32(const float* x, const float* w, float* out, const ConvGeom& g);
+void dw_conv2d_dx_f32(const float* dy, const float* w, float* dx, const ConvGeom& g);
+void dw_conv2d_dw_f32(const float* x, const float* dy, float* dw, const ConvGeom& g);
+void maxpool_f32(const float* x, float* out, int32_t* argmax, const PoolGeom& g);
+// returns false if some argmax index is outside [-1, N*H*W*C)
+bool maxpool_bwd_f32(const float* dy, const int32_t* argmax, float* dx, const PoolGeom& g, int64_t dxLen);
+void avgpool_f32(const float* x, float* out, const PoolGeom& g);
+void avgpool_bwd_f32(const float* dy, float* dx, const PoolGeom& g);
+}  // namespace tsr

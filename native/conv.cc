@@ -1,0 +1,450 @@
+// Convolutions (im2col + packed GEMM), depthwise convolutions and pooling over NHWC.
+// Work is split statically over images (or output rows), so a given thread count always
+// produces bit-identical results; filter gradients sum per-thread partials in thread order.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "common.h"
+
+namespace tsr {
+namespace {
+
+bool is_pointwise(const ConvGeom& g) {
+  return g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PT == 0 && g.PL == 0 && g.OH == g.H && g.OW == g.W;
+}
+
+// rows of col for images [n0, n1): col[r, (ky*KW+kx)*C + c] = x[n, iy, ix, c] (0 outside)
+void im2col(const float* x, float* col, int64_t n0, int64_t n1, const ConvGeom& g) {
+  const int64_t K = g.KH * g.KW * g.C, C = g.C;
+  float* dst = col;
+  for (int64_t n = n0; n < n1; n++) {
+    const float* xn = x + n * g.H * g.W * C;
+    for (int64_t oy = 0; oy < g.OH; oy++) {
+      for (int64_t ox = 0; ox < g.OW; ox++, dst += K) {
+        const int64_t ix0 = ox * g.SW - g.PL;
+        const bool rowInside = ix0 >= 0 && ix0 + (g.KW - 1) * g.DW < g.W;
+        for (int64_t ky = 0; ky < g.KH; ky++) {
+          float* d = dst + ky * g.KW * C;
+          const int64_t iy = oy * g.SH - g.PT + ky * g.DH;
+          if (iy < 0 || iy >= g.H) {
+            std::memset(d, 0, sizeof(float) * g.KW * C);
+            continue;
+          }
+          const float* xr = xn + iy * g.W * C;
+          if (rowInside && g.DW == 1) {
+            std::memcpy(d, xr + ix0 * C, sizeof(float) * g.KW * C);
+            continue;
+          }
+          for (int64_t kx = 0; kx < g.KW; kx++, d += C) {
+            const int64_t ix = ix0 + kx * g.DW;
+            if (ix < 0 || ix >= g.W) {
+              for (int64_t c = 0; c < C; c++) d[c] = 0.f;
+            } else {
+              const float* s = xr + ix * C;
+              for (int64_t c = 0; c < C; c++) d[c] = s[c];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// dx[n] for images [n0, n1) = col2im(dcol) (dx zeroed first)
+void col2im(const float* dcol, float* dx, int64_t n0, int64_t n1, const ConvGeom& g) {
+  const int64_t K = g.KH * g.KW * g.C, C = g.C;
+  std::memset(dx + n0 * g.H * g.W * C, 0, sizeof(float) * (n1 - n0) * g.H * g.W * C);
+  const float* src = dcol;
+  for (int64_t n = n0; n < n1; n++) {
+    float* dn = dx + n * g.H * g.W * C;
+    for (int64_t oy = 0; oy < g.OH; oy++) {
+      for (int64_t ox = 0; ox < g.OW; ox++, src += K) {
+        const int64_t ix0 = ox * g.SW - g.PL;
+        for (int64_t ky = 0; ky < g.KH; ky++) {
+          const int64_t iy = oy * g.SH - g.PT + ky * g.DH;
+          if (iy < 0 || iy >= g.H) continue;
+          const float* s = src + ky * g.KW * C;
+          float* dr = dn + iy * g.W * C;
+          for (int64_t kx = 0; kx < g.KW; kx++, s += C) {
+            const int64_t ix = ix0 + kx * g.DW;
+            if (ix < 0 || ix >= g.W) continue;
+            float* d = dr + ix * C;
+            for (int64_t c = 0; c < C; c++) d[c] += s[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+// images per GEMM chunk: enough rows to keep the micro-kernel busy, bounded col size
+int64_t chunk_images(const ConvGeom& g) {
+  const int64_t rowsPer = std::max<int64_t>(1, g.OH * g.OW);
+  const int64_t K = std::max<int64_t>(1, g.KH * g.KW * g.C);
+  int64_t imgs = std::max<int64_t>(1, (512 + rowsPer - 1) / rowsPer);
+  const int64_t cap = std::max<int64_t>(1, (int64_t(1) << 20) / (rowsPer * K));
+  return std::max<int64_t>(1, std::min(imgs, cap));
+}
+
+// Splits images over threads; f(t, n0, n1) per thread. With fewer images than threads, returns
+// false so the caller can parallelise inside the GEMM instead.
+template <class F>
+bool over_images(int64_t N, F&& f) {
+  const int T = num_threads();
+  if (T > 1 && N < T) return false;
+  const int tasks = int(std::min<int64_t>(T, std::max<int64_t>(N, 1)));
+  parallel_tasks(tasks, [&](int t) { f(t, N * t / tasks, N * (t + 1) / tasks); });
+  return true;
+}
+
+}  // namespace
+
+void conv2d_f32(const float* x, const float* w, float* out, const ConvGeom& g) {
+  const int64_t K = g.KH * g.KW * g.C, rowsPer = g.OH * g.OW;
+  if (g.N == 0 || rowsPer == 0 || g.OC == 0) return;
+  const bool pw = is_pointwise(g);
+  const int64_t chunk = chunk_images(g);
+  auto body = [&](int64_t n0, int64_t n1, bool parallelGemm) {
+    for (int64_t c0 = n0; c0 < n1; c0 += chunk) {
+      const int64_t c1 = std::min(n1, c0 + chunk), rows = (c1 - c0) * rowsPer;
+      const float* A;
+      if (pw) {
+        A = x + c0 * g.H * g.W * g.C;
+      } else {
+        float* col = scratch(2, size_t(rows * K));
+        im2col(x, col, c0, c1, g);
+        A = col;
+      }
+      float* o = out + c0 * rowsPer * g.OC;
+      if (parallelGemm)
+        gemm(rows, g.OC, K, A, K, 1, w, g.OC, 1, o, g.OC, false);
+      else
+        gemm_serial(rows, g.OC, K, A, K, 1, w, g.OC, 1, o, g.OC, false);
+    }
+  };
+  if (!over_images(g.N, [&](int, int64_t n0, int64_t n1) { body(n0, n1, false); })) body(0, g.N, true);
+}
+
+void conv2d_dx_f32(const float* dy, const float* w, float* dx, const ConvGeom& g) {
+  const int64_t K = g.KH * g.KW * g.C, rowsPer = g.OH * g.OW;
+  if (g.N == 0) return;
+  const int64_t imgX = g.H * g.W * g.C;
+  if (rowsPer == 0 || g.OC == 0) {
+    std::memset(dx, 0, sizeof(float) * g.N * imgX);
+    return;
+  }
+  const bool pw = is_pointwise(g);
+  const int64_t chunk = chunk_images(g);
+  auto body = [&](int64_t n0, int64_t n1, bool parallelGemm) {
+    for (int64_t c0 = n0; c0 < n1; c0 += chunk) {
+      const int64_t c1 = std::min(n1, c0 + chunk), rows = (c1 - c0) * rowsPer;
+      const float* dyc = dy + c0 * rowsPer * g.OC;
+      float* dst = pw ? dx + c0 * imgX : scratch(2, size_t(rows * K));
+      // dcol[rows, K] = dy[rows, OC] x w^T, w^T(oc, kk) = w[kk*OC + oc]
+      if (parallelGemm)
+        gemm(rows, K, g.OC, dyc, g.OC, 1, w, 1, g.OC, dst, K, false);
+      else
+        gemm_serial(rows, K, g.OC, dyc, g.OC, 1, w, 1, g.OC, dst, K, false);
+      if (!pw) col2im(dst, dx, c0, c1, g);
+    }
+  };
+  if (!over_images(g.N, [&](int, int64_t n0, int64_t n1) { body(n0, n1, false); })) body(0, g.N, true);
+}
+
+void conv2d_dw_f32(const float* x, const float* dy, float* dw, const ConvGeom& g) {
+  const int64_t K = g.KH * g.KW * g.C, rowsPer = g.OH * g.OW, wsz = K * g.OC;
+  if (wsz == 0) return;
+  if (g.N == 0 || rowsPer == 0) {
+    std::memset(dw, 0, sizeof(float) * wsz);
+    return;
+  }
+  const bool pw = is_pointwise(g);
+  const int64_t chunk = chunk_images(g);
+  // dw (+)= col^T [K, rows] x dy [rows, OC]
+  auto body = [&](float* part, int64_t n0, int64_t n1, bool parallelGemm) {
+    bool first = true;
+    for (int64_t c0 = n0; c0 < n1; c0 += chunk) {
+      const int64_t c1 = std::min(n1, c0 + chunk), rows = (c1 - c0) * rowsPer;
+      const float* A;
+      if (pw) {
+        A = x + c0 * g.H * g.W * g.C;
+      } else {
+        float* col = scratch(2, size_t(rows * K));
+        im2col(x, col, c0, c1, g);
+        A = col;
+      }
+      const float* dyc = dy + c0 * rowsPer * g.OC;
+      if (parallelGemm)
+        gemm(K, g.OC, rows, A, 1, K, dyc, g.OC, 1, part, g.OC, !first);
+      else
+        gemm_serial(K, g.OC, rows, A, 1, K, dyc, g.OC, 1, part, g.OC, !first);
+      first = false;
+    }
+    if (first) std::memset(part, 0, sizeof(float) * wsz);
+  };
+  const int T = num_threads();
+  if (T > 1 && g.N >= T) {
+    std::vector<float> partials(size_t(T - 1) * wsz);
+    over_images(g.N, [&](int t, int64_t n0, int64_t n1) {
+      body(t == 0 ? dw : partials.data() + size_t(t - 1) * wsz, n0, n1, false);
+    });
+    for (int t = 1; t < T; t++) {
+      const float* p = partials.data() + size_t(t - 1) * wsz;
+      for (int64_t i = 0; i < wsz; i++) dw[i] += p[i];
+    }
+  } else {
+    body(dw, 0, g.N, T > 1);
+  }
+}
+
+// ---- depthwise ------------------------------------------------------------------------------------
+void dw_conv2d_f32(const float* x, const float* w, float* out, const ConvGeom& g) {
+  const int64_t C = g.C, M = g.M, OC = g.OC;
+  const int64_t units = g.N * g.OH;
+  parallel_range(units, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, g.OW * OC * g.KH * g.KW)), 1,
+                 [&](int64_t u0, int64_t u1) {
+                   for (int64_t u = u0; u < u1; u++) {
+                     const int64_t n = u / g.OH, oy = u % g.OH;
+                     for (int64_t ox = 0; ox < g.OW; ox++) {
+                       float* o = out + ((n * g.OH + oy) * g.OW + ox) * OC;
+                       for (int64_t q = 0; q < OC; q++) o[q] = 0.f;
+                       for (int64_t ky = 0; ky < g.KH; ky++) {
+                         const int64_t iy = oy * g.SH - g.PT + ky * g.DH;
+                         if (iy < 0 || iy >= g.H) continue;
+                         for (int64_t kx = 0; kx < g.KW; kx++) {
+                           const int64_t ix = ox * g.SW - g.PL + kx * g.DW;
+                           if (ix < 0 || ix >= g.W) continue;
+                           const float* xs = x + ((n * g.H + iy) * g.W + ix) * C;
+                           const float* ws = w + (ky * g.KW + kx) * OC;
+                           if (M == 1) {
+                             for (int64_t c = 0; c < C; c++) o[c] += xs[c] * ws[c];
+                           } else {
+                             for (int64_t c = 0; c < C; c++) {
+                               const float xv = xs[c];
+                               for (int64_t m = 0; m < M; m++) o[c * M + m] += xv * ws[c * M + m];
+                             }
+                           }
+                         }
+                       }
+                     }
+                   }
+                 });
+}
+
+void dw_conv2d_dx_f32(const float* dy, const float* w, float* dx, const ConvGeom& g) {
+  const int64_t C = g.C, M = g.M, OC = g.OC, imgX = g.H * g.W * C;
+  parallel_range(g.N, 1, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      float* dn = dx + n * imgX;
+      std::memset(dn, 0, sizeof(float) * imgX);
+      for (int64_t oy = 0; oy < g.OH; oy++) {
+        for (int64_t ox = 0; ox < g.OW; ox++) {
+          const float* d = dy + ((n * g.OH + oy) * g.OW + ox) * OC;
+          for (int64_t ky = 0; ky < g.KH; ky++) {
+            const int64_t iy = oy * g.SH - g.PT + ky * g.DH;
+            if (iy < 0 || iy >= g.H) continue;
+            for (int64_t kx = 0; kx < g.KW; kx++) {
+              const int64_t ix = ox * g.SW - g.PL + kx * g.DW;
+              if (ix < 0 || ix >= g.W) continue;
+              float* xs = dn + (iy * g.W + ix) * C;
+              const float* ws = w + (ky * g.KW + kx) * OC;
+              if (M == 1) {
+                for (int64_t c = 0; c < C; c++) xs[c] += d[c] * ws[c];
+              } else {
+                for (int64_t c = 0; c < C; c++) {
+                  float s = 0.f;
+                  for (int64_t m = 0; m < M; m++) s += d[c * M + m] * ws[c * M + m];
+                  xs[c] += s;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+void dw_conv2d_dw_f32(const float* x, const float* dy, float* dw, const ConvGeom& g) {
+  const int64_t C = g.C, M = g.M, OC = g.OC, wsz = g.KH * g.KW * OC;
+  if (wsz == 0) return;
+  const int T = num_threads();
+  const int tasks = int(std::max<int64_t>(1, std::min<int64_t>(T, g.N)));
+  std::vector<float> partials(size_t(tasks - 1) * wsz);
+  parallel_tasks(tasks, [&](int t) {
+    float* part = t == 0 ? dw : partials.data() + size_t(t - 1) * wsz;
+    std::memset(part, 0, sizeof(float) * wsz);
+    const int64_t n0 = g.N * t / tasks, n1 = g.N * (t + 1) / tasks;
+    for (int64_t n = n0; n < n1; n++) {
+      for (int64_t oy = 0; oy < g.OH; oy++) {
+        for (int64_t ox = 0; ox < g.OW; ox++) {
+          const float* d = dy + ((n * g.OH + oy) * g.OW + ox) * OC;
+          for (int64_t ky = 0; ky < g.KH; ky++) {
+            const int64_t iy = oy * g.SH - g.PT + ky * g.DH;
+            if (iy < 0 || iy >= g.H) continue;
+            for (int64_t kx = 0; kx < g.KW; kx++) {
+              const int64_t ix = ox * g.SW - g.PL + kx * g.DW;
+              if (ix < 0 || ix >= g.W) continue;
+              const float* xs = x + ((n * g.H + iy) * g.W + ix) * C;
+              float* ws = part + (ky * g.KW + kx) * OC;
+              if (M == 1) {
+                for (int64_t c = 0; c < C; c++) ws[c] += xs[c] * d[c];
+              } else {
+                for (int64_t c = 0; c < C; c++) {
+                  const float xv = xs[c];
+                  for (int64_t m = 0; m < M; m++) ws[c * M + m] += xv * d[c * M + m];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+  for (int t = 1; t < tasks; t++) {
+    const float* p = partials.data() + size_t(t - 1) * wsz;
+    for (int64_t i = 0; i < wsz; i++) dw[i] += p[i];
+  }
+}
+
+// ---- pooling --------------------------------------------------------------------------------------
+void maxpool_f32(const float* x, float* out, int32_t* argmax, const PoolGeom& g) {
+  const int64_t C = g.C;
+  parallel_range(g.N * g.OH, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, g.OW * C * g.PH * g.PW)), 1,
+                 [&](int64_t u0, int64_t u1) {
+                   for (int64_t u = u0; u < u1; u++) {
+                     const int64_t n = u / g.OH, oy = u % g.OH;
+                     const int64_t y0 = std::max<int64_t>(oy * g.SH - g.PT, 0);
+                     const int64_t y1 = std::min<int64_t>(oy * g.SH - g.PT + g.PH, g.H);
+                     for (int64_t ox = 0; ox < g.OW; ox++) {
+                       const int64_t x0 = std::max<int64_t>(ox * g.SW - g.PL, 0);
+                       const int64_t x1 = std::min<int64_t>(ox * g.SW - g.PL + g.PW, g.W);
+                       const int64_t oOff = ((n * g.OH + oy) * g.OW + ox) * C;
+                       float* o = out + oOff;
+                       int32_t* am = argmax + oOff;
+                       if (y0 >= y1 || x0 >= x1) {
+                         for (int64_t c = 0; c < C; c++) {
+                           o[c] = 0.f;
+                           am[c] = -1;
+                         }
+                         continue;
+                       }
+                       {
+                         const int64_t off = ((n * g.H + y0) * g.W + x0) * C;
+                         for (int64_t c = 0; c < C; c++) {
+                           o[c] = x[off + c];
+                           am[c] = int32_t(off + c);
+                         }
+                       }
+                       for (int64_t iy = y0; iy < y1; iy++) {
+                         for (int64_t ix = (iy == y0 ? x0 + 1 : x0); ix < x1; ix++) {
+                           const int64_t off = ((n * g.H + iy) * g.W + ix) * C;
+                           const float* xs = x + off;
+                           for (int64_t c = 0; c < C; c++) {
+                             const float v = xs[c], best = o[c];
+                             if (best == best && (v > best || v != v)) {
+                               o[c] = v;
+                               am[c] = int32_t(off + c);
+                             }
+                           }
+                         }
+                       }
+                     }
+                   }
+                 });
+}
+
+bool maxpool_bwd_f32(const float* dy, const int32_t* argmax, float* dx, const PoolGeom& g, int64_t dxLen) {
+  const int64_t imgX = g.H * g.W * g.C, imgY = g.OH * g.OW * g.C;
+  const int64_t outLen = g.N * imgY;
+  int tasks = int(std::max<int64_t>(1, std::min<int64_t>(num_threads(), g.N)));
+  if (outLen < 4096) tasks = 1;
+  if (dxLen > g.N * imgX) std::memset(dx + g.N * imgX, 0, sizeof(float) * size_t(dxLen - g.N * imgX));
+  std::vector<char> bad(size_t(tasks), 0), foreign(size_t(tasks), 0);
+  parallel_tasks(tasks, [&](int t) {
+    const int64_t n0 = g.N * t / tasks, n1 = g.N * (t + 1) / tasks;
+    const int64_t lo = n0 * imgX, hi = n1 * imgX;
+    std::memset(dx + lo, 0, sizeof(float) * (hi - lo));
+    for (int64_t i = n0 * imgY; i < n1 * imgY; i++) {
+      const int64_t a = argmax[i];
+      if (a < 0) {
+        if (a != -1) bad[size_t(t)] = 1;
+        continue;
+      }
+      if (a >= lo && a < hi) {
+        dx[a] += dy[i];
+      } else if (a < dxLen) {
+        foreign[size_t(t)] = 1;
+      } else {
+        bad[size_t(t)] = 1;
+      }
+    }
+  });
+  bool anyForeign = false;
+  for (int t = 0; t < tasks; t++) {
+    if (bad[size_t(t)]) return false;
+    anyForeign = anyForeign || foreign[size_t(t)];
+  }
+  if (anyForeign) {  // an argmax pointing into another image: redo serially, in order
+    std::memset(dx, 0, sizeof(float) * g.N * imgX);
+    for (int64_t i = 0; i < outLen; i++)
+      if (argmax[i] >= 0) dx[argmax[i]] += dy[i];
+  }
+  return true;
+}
+
+void avgpool_f32(const float* x, float* out, const PoolGeom& g) {
+  const int64_t C = g.C;
+  parallel_range(g.N * g.OH, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, g.OW * C * g.PH * g.PW)), 1,
+                 [&](int64_t u0, int64_t u1) {
+                   std::vector<double> acc(static_cast<size_t>(C));
+                   for (int64_t u = u0; u < u1; u++) {
+                     const int64_t n = u / g.OH, oy = u % g.OH;
+                     const int64_t y0 = std::max<int64_t>(oy * g.SH - g.PT, 0);
+                     const int64_t y1 = std::min<int64_t>(oy * g.SH - g.PT + g.PH, g.H);
+                     for (int64_t ox = 0; ox < g.OW; ox++) {
+                       const int64_t x0 = std::max<int64_t>(ox * g.SW - g.PL, 0);
+                       const int64_t x1 = std::min<int64_t>(ox * g.SW - g.PL + g.PW, g.W);
+                       const int64_t count = std::max<int64_t>(y1 - y0, 0) * std::max<int64_t>(x1 - x0, 0);
+                       std::fill(acc.begin(), acc.end(), 0.0);
+                       for (int64_t iy = y0; iy < y1; iy++)
+                         for (int64_t ix = x0; ix < x1; ix++) {
+                           const float* xs = x + ((n * g.H + iy) * g.W + ix) * C;
+                           for (int64_t c = 0; c < C; c++) acc[size_t(c)] += xs[c];
+                         }
+                       float* o = out + ((n * g.OH + oy) * g.OW + ox) * C;
+                       for (int64_t c = 0; c < C; c++) o[c] = count > 0 ? float(acc[size_t(c)] / double(count)) : 0.f;
+                     }
+                   }
+                 });
+}
+
+void avgpool_bwd_f32(const float* dy, float* dx, const PoolGeom& g) {
+  const int64_t C = g.C, imgX = g.H * g.W * C;
+  parallel_range(g.N, 1, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; n++) {
+      float* dn = dx + n * imgX;
+      std::memset(dn, 0, sizeof(float) * imgX);
+      for (int64_t oy = 0; oy < g.OH; oy++) {
+        const int64_t y0 = std::max<int64_t>(oy * g.SH - g.PT, 0);
+        const int64_t y1 = std::min<int64_t>(oy * g.SH - g.PT + g.PH, g.H);
+        for (int64_t ox = 0; ox < g.OW; ox++) {
+          const int64_t x0 = std::max<int64_t>(ox * g.SW - g.PL, 0);
+          const int64_t x1 = std::min<int64_t>(ox * g.SW - g.PL + g.PW, g.W);
+          const int64_t count = std::max<int64_t>(y1 - y0, 0) * std::max<int64_t>(x1 - x0, 0);
+          if (count == 0) continue;
+          const float* d = dy + ((n * g.OH + oy) * g.OW + ox) * C;
+          for (int64_t iy = y0; iy < y1; iy++)
+            for (int64_t ix = x0; ix < x1; ix++) {
+              float* xs = dn + (iy * g.W + ix) * C;
+              for (int64_t c = 0; c < C; c++) xs[c] += float(double(d[c]) / double(count));
+            }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace tsr

@@ -1,0 +1,304 @@
+// Packed, cache-blocked SGEMM (BLIS-style): B is packed into KC x NR micro-panels, A into
+// MR x KC micro-panels, and an MR x NR register-blocked micro-kernel does the FMAs. The ISA
+// (AVX-512, AVX2+FMA, or portable C++) is picked at run time; nothing here needs -mavx2.
+//
+// Every C element is the same sequence of operations whatever the tiling or the thread
+// split (K is always blocked by the same KC, and each block is summed in order from zero and
+// then added to C), so results are bit-identical for any thread count on a given ISA.
+#include <algorithm>
+#include <cstring>
+
+#include "common.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace tsr {
+namespace {
+
+using KernelFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc);
+
+struct Isa {
+  int MR, NR, MC, KC, NC;
+  KernelFn kernel;
+  const char* name;
+};
+
+// ---- portable micro-kernel (auto-vectorizable) -----------------------------------------------
+constexpr int kGenMR = 4, kGenNR = 16;
+void kernel_generic(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc) {
+  float t[kGenMR][kGenNR];
+  for (int i = 0; i < kGenMR; i++)
+    for (int j = 0; j < kGenNR; j++) t[i][j] = 0.f;
+  for (int64_t p = 0; p < kc; p++) {
+    const float* bp = b + p * kGenNR;
+    const float* ap = a + p * kGenMR;
+    for (int i = 0; i < kGenMR; i++) {
+      float av = ap[i];
+      for (int j = 0; j < kGenNR; j++) t[i][j] += av * bp[j];
+    }
+  }
+  for (int i = 0; i < kGenMR; i++) {
+    float* cr = c + i * ldc;
+    if (acc)
+      for (int j = 0; j < kGenNR; j++) cr[j] += t[i][j];
+    else
+      for (int j = 0; j < kGenNR; j++) cr[j] = t[i][j];
+  }
+}
+
+#if defined(__x86_64__)
+// ---- AVX2 + FMA: 6 x 16 ---------------------------------------------------------------------
+__attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* a, const float* b, float* c,
+                                                       int64_t ldc, bool acc) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (int64_t p = 0; p < kc; p++) {
+    __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+    __m256 av;
+    av = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);
+    av = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);
+    av = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(av, b0, c20); c21 = _mm256_fmadd_ps(av, b1, c21);
+    av = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31);
+    av = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
+    av = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
+    a += 6;
+    b += 16;
+  }
+#define TSR_ST(r, v0, v1)                                                             \
+  do {                                                                                \
+    float* cr = c + (r) * ldc;                                                        \
+    if (acc) {                                                                        \
+      _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), v0));                   \
+      _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), v1));           \
+    } else {                                                                          \
+      _mm256_storeu_ps(cr, v0);                                                       \
+      _mm256_storeu_ps(cr + 8, v1);                                                   \
+    }                                                                                 \
+  } while (0)
+  TSR_ST(0, c00, c01); TSR_ST(1, c10, c11); TSR_ST(2, c20, c21);
+  TSR_ST(3, c30, c31); TSR_ST(4, c40, c41); TSR_ST(5, c50, c51);
+#undef TSR_ST
+}
+
+// ---- AVX-512: 12 x 32 -----------------------------------------------------------------------
+__attribute__((target("avx512f"))) void kernel_avx512(int64_t kc, const float* a, const float* b, float* c,
+                                                        int64_t ldc, bool acc) {
+  __m512 c0[12], c1[12];
+#pragma GCC unroll 12
+  for (int i = 0; i < 12; i++) {
+    c0[i] = _mm512_setzero_ps();
+    c1[i] = _mm512_setzero_ps();
+  }
+  for (int64_t p = 0; p < kc; p++) {
+    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) {
+      __m512 av = _mm512_set1_ps(a[i]);
+      c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+    }
+    a += 12;
+    b += 32;
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < 12; i++) {
+    float* cr = c + i * ldc;
+    if (acc) {
+      _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), c0[i]));
+      _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), c1[i]));
+    } else {
+      _mm512_storeu_ps(cr, c0[i]);
+      _mm512_storeu_ps(cr + 16, c1[i]);
+    }
+  }
+}
+#endif
+
+const Isa kGeneric{kGenMR, kGenNR, 128, 256, 2048, kernel_generic, "generic"};
+#if defined(__x86_64__)
+const Isa kAvx2{6, 16, 120, 256, 4080, kernel_avx2, "avx2+fma"};
+const Isa kAvx512{12, 32, 144, 256, 4096, kernel_avx512, "avx512f"};
+#endif
+
+int g_forced = 0;
+
+const Isa& detect() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return kAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return kAvx2;
+#endif
+  return kGeneric;
+}
+
+const Isa& isa() {
+  static const Isa& best = detect();
+#if defined(__x86_64__)
+  if (g_forced == 1) return kGeneric;
+  if (g_forced == 2 && (&best == &kAvx2 || &best == &kAvx512)) return kAvx2;
+#else
+  if (g_forced == 1) return kGeneric;
+#endif
+  return best;
+}
+
+// Pack an mc x kc block of A into MR-row micro-panels (zero padded to a multiple of MR).
+void pack_a(int MR, int64_t mc, int64_t kc, const float* A, int64_t rsA, int64_t csA, float* dst) {
+  for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+    int64_t mr = std::min<int64_t>(MR, mc - i0);
+    const float* src = A + i0 * rsA;
+    if (csA == 1) {
+      for (int64_t i = 0; i < mr; i++) {
+        const float* s = src + i * rsA;
+        float* d = dst + i;
+        for (int64_t p = 0; p < kc; p++) d[p * MR] = s[p];
+      }
+      for (int64_t i = mr; i < MR; i++)
+        for (int64_t p = 0; p < kc; p++) dst[p * MR + i] = 0.f;
+    } else {
+      for (int64_t p = 0; p < kc; p++) {
+        const float* s = src + p * csA;
+        float* d = dst + p * MR;
+        int64_t i = 0;
+        for (; i < mr; i++) d[i] = s[i * rsA];
+        for (; i < MR; i++) d[i] = 0.f;
+      }
+    }
+    dst += MR * kc;
+  }
+}
+
+// Pack a kc x nc block of B into NR-column micro-panels (zero padded to a multiple of NR).
+void pack_b(int NR, int64_t kc, int64_t nc, const float* B, int64_t rsB, int64_t csB, float* dst) {
+  for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+    int64_t nr = std::min<int64_t>(NR, nc - j0);
+    const float* src = B + j0 * csB;
+    if (csB == 1) {
+      if (nr == NR) {
+        for (int64_t p = 0; p < kc; p++) std::memcpy(dst + p * NR, src + p * rsB, sizeof(float) * NR);
+      } else {
+        for (int64_t p = 0; p < kc; p++) {
+          const float* s = src + p * rsB;
+          float* d = dst + p * NR;
+          int64_t j = 0;
+          for (; j < nr; j++) d[j] = s[j];
+          for (; j < NR; j++) d[j] = 0.f;
+        }
+      }
+    } else {
+      for (int64_t j = 0; j < nr; j++) {
+        const float* s = src + j * csB;
+        float* d = dst + j;
+        for (int64_t p = 0; p < kc; p++) d[p * NR] = s[p * rsB];
+      }
+      for (int64_t j = nr; j < NR; j++)
+        for (int64_t p = 0; p < kc; p++) dst[p * NR + j] = 0.f;
+    }
+    dst += NR * kc;
+  }
+}
+
+}  // namespace
+
+const char* gemm_isa() { return isa().name; }
+void gemm_force_isa(int v) { g_forced = v; }
+
+void gemm_serial(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t csA, const float* B,
+                 int64_t rsB, int64_t csB, float* C, int64_t ldc, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < M; i++) std::memset(C + i * ldc, 0, sizeof(float) * N);
+    return;
+  }
+  const Isa& s = isa();
+  const int MR = s.MR, NR = s.NR;
+  const int64_t KC = s.KC;
+  const int64_t NC = std::min<int64_t>(s.NC, (N + NR - 1) / NR * NR);
+  const int64_t MC = std::min<int64_t>(s.MC, (M + MR - 1) / MR * MR);
+  const int64_t kcMax = std::min<int64_t>(KC, K);
+  float* bp = scratch(0, size_t(NC) * kcMax);
+  float* ap = scratch(1, size_t(MC) * kcMax);
+  alignas(64) float tmp[16 * 32];
+  for (int64_t jc = 0; jc < N; jc += NC) {
+    const int64_t nc = std::min(NC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      const bool acc = accumulate || pc > 0;
+      pack_b(NR, kc, nc, B + pc * rsB + jc * csB, rsB, csB, bp);
+      for (int64_t ic = 0; ic < M; ic += MC) {
+        const int64_t mc = std::min(MC, M - ic);
+        pack_a(MR, mc, kc, A + ic * rsA + pc * csA, rsA, csA, ap);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int64_t nr = std::min<int64_t>(NR, nc - jr);
+          const float* bpp = bp + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int64_t mr = std::min<int64_t>(MR, mc - ir);
+            const float* app = ap + ir * kc;
+            float* cp = C + (ic + ir) * ldc + jc + jr;
+            if (mr == MR && nr == NR) {
+              s.kernel(kc, app, bpp, cp, ldc, acc);
+            } else {
+              s.kernel(kc, app, bpp, tmp, NR, false);
+              for (int64_t i = 0; i < mr; i++) {
+                float* cr = cp + i * ldc;
+                const float* tr = tmp + i * NR;
+                if (acc)
+                  for (int64_t j = 0; j < nr; j++) cr[j] += tr[j];
+                else
+                  for (int64_t j = 0; j < nr; j++) cr[j] = tr[j];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t csA, const float* B, int64_t rsB,
+          int64_t csB, float* C, int64_t ldc, bool accumulate) {
+  int T = num_threads();
+  const double work = double(M) * double(N) * double(K);
+  if (T <= 1 || work < 96.0 * 96.0 * 96.0) {
+    gemm_serial(M, N, K, A, rsA, csA, B, rsB, csB, C, ldc, accumulate);
+    return;
+  }
+  const Isa& s = isa();
+  const int64_t mUnits = (M + s.MR - 1) / s.MR, nUnits = (N + s.NR - 1) / s.NR;
+  // choose tm x tn <= T tiles minimising the largest tile (in micro-tiles), ties -> fewer tiles
+  int bestTm = 1, bestTn = 1;
+  double bestCost = 1e300;
+  for (int tm = 1; tm <= T; tm++) {
+    for (int tn = 1; tm * tn <= T; tn++) {
+      if (tm > mUnits || tn > nUnits) continue;
+      double cost = double((mUnits + tm - 1) / tm) * double((nUnits + tn - 1) / tn);
+      if (cost < bestCost - 1e-9) {
+        bestCost = cost;
+        bestTm = tm;
+        bestTn = tn;
+      }
+    }
+  }
+  const int tm = bestTm, tn = bestTn;
+  if (tm * tn <= 1) {
+    gemm_serial(M, N, K, A, rsA, csA, B, rsB, csB, C, ldc, accumulate);
+    return;
+  }
+  parallel_tasks(tm * tn, [&](int t) {
+    int ti = t / tn, tj = t % tn;
+    int64_t m0 = mUnits * ti / tm * s.MR, m1 = std::min<int64_t>(M, mUnits * (ti + 1) / tm * s.MR);
+    int64_t n0 = nUnits * tj / tn * s.NR, n1 = std::min<int64_t>(N, nUnits * (tj + 1) / tn * s.NR);
+    if (m0 >= m1 || n0 >= n1) return;
+    gemm_serial(m1 - m0, n1 - n0, K, A + m0 * rsA, rsA, csA, B + n0 * csB, rsB, csB, C + m0 * ldc + n0, ldc,
+                accumulate);
+  });
+}
+
+}  // namespace tsr
