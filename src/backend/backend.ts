@@ -11,21 +11,70 @@
 import type { TypedArray } from '../tensor/dtype.js';
 
 export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'abs' | 'square' | 'reciprocal' | 'sign'
-  | 'floor' | 'ceil' | 'round' | 'sin' | 'cos' | 'log1p' | 'expm1'
-  | 'relu' | 'relu6' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'sigmoid' | 'hardSigmoid'
-  | 'tanh' | 'softplus' | 'softsign' | 'swish';
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'abs'
+  | 'square'
+  | 'reciprocal'
+  | 'sign'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'sin'
+  | 'cos'
+  | 'log1p'
+  | 'expm1'
+  | 'relu'
+  | 'relu6'
+  | 'leakyRelu'
+  | 'elu'
+  | 'selu'
+  | 'gelu'
+  | 'sigmoid'
+  | 'hardSigmoid'
+  | 'tanh'
+  | 'softplus'
+  | 'softsign'
+  | 'swish';
 
 /** Activations with a fused backward: dx = dy * f'(x), given x and y = f(x). */
 export type ActivationOp =
-  | 'relu' | 'relu6' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'sigmoid' | 'hardSigmoid'
-  | 'tanh' | 'softplus' | 'softsign' | 'swish';
+  | 'relu'
+  | 'relu6'
+  | 'leakyRelu'
+  | 'elu'
+  | 'selu'
+  | 'gelu'
+  | 'sigmoid'
+  | 'hardSigmoid'
+  | 'tanh'
+  | 'softplus'
+  | 'softsign'
+  | 'swish';
 
 export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'squaredDifference'
-  | 'floorDiv' | 'mod' | 'atan2'
-  | 'equal' | 'notEqual' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual'
-  | 'logicalAnd' | 'logicalOr';
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'squaredDifference'
+  | 'floorDiv'
+  | 'mod'
+  | 'atan2'
+  | 'equal'
+  | 'notEqual'
+  | 'greater'
+  | 'greaterEqual'
+  | 'less'
+  | 'lessEqual'
+  | 'logicalAnd'
+  | 'logicalOr';
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
 export type ArgReduceOp = 'argMax' | 'argMin';
@@ -89,9 +138,24 @@ export interface Backend {
   // x: [n] -> out: [n]; alpha is leakyRelu's slope and elu's alpha.
   unary(op: UnaryOp, x: TypedArray, out: TypedArray, alpha: number): void;
   // x, y = f(x), dy: [n] -> dx: [n] (overwrite, no accumulate)
-  activationGrad(op: ActivationOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, alpha: number): void;
+  activationGrad(
+    op: ActivationOp,
+    x: Float32Array,
+    y: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    alpha: number,
+  ): void;
   // out[i] = a[sum idx*aStrides] op b[sum idx*bStrides] over outShape (0 strides broadcast).
-  binary(op: BinaryOp, a: TypedArray, aStrides: readonly number[], b: TypedArray, bStrides: readonly number[], out: TypedArray, outShape: readonly number[]): void;
+  binary(
+    op: BinaryOp,
+    a: TypedArray,
+    aStrides: readonly number[],
+    b: TypedArray,
+    bStrides: readonly number[],
+    out: TypedArray,
+    outShape: readonly number[],
+  ): void;
   // x: [outer, len, inner] -> out: [outer, inner]
   reduce(op: ReduceOp, x: TypedArray, out: TypedArray, outer: number, len: number, inner: number): void;
   // x: [outer, len, inner] -> out: [outer, inner] (int32 indices into len)
@@ -100,13 +164,31 @@ export interface Backend {
   transpose(x: TypedArray, out: TypedArray, shape: readonly number[], perm: readonly number[]): void;
   // a: [batch, m, k] (or [batch, k, m] if transA), b: [batch, k, n] (or [batch, n, k]) -> out: [batch, m, n].
   // aBatchStride / bBatchStride are 0 when that operand is shared by every batch.
-  matmul(a: Float32Array, b: Float32Array, out: Float32Array, batch: number, m: number, n: number, k: number,
-    transA: boolean, transB: boolean, aBatchStride: number, bBatchStride: number): void;
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    aBatchStride: number,
+    bBatchStride: number,
+  ): void;
   // x: [rows, cols] -> out: [rows, cols], over the last axis
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   logSoftmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   // logits: [rows, cols], labels: [rows] -> loss: [rows]; dlogits: [rows, cols] = softmax - onehot (unscaled)
-  sparseSoftmaxCrossEntropy(logits: Float32Array, labels: Int32Array, loss: Float32Array, dlogits: Float32Array | null, rows: number, cols: number): void;
+  sparseSoftmaxCrossEntropy(
+    logits: Float32Array,
+    labels: Int32Array,
+    loss: Float32Array,
+    dlogits: Float32Array | null,
+    rows: number,
+    cols: number,
+  ): void;
   // conv2d: x [N,H,W,C], w [kH,kW,C,OC] -> out [N,OH,OW,OC]
   conv2d(x: Float32Array, w: Float32Array, out: Float32Array, g: Conv2dGeometry): void;
   // dy [N,OH,OW,OC], w -> dx [N,H,W,C] (overwrite)
@@ -124,6 +206,13 @@ export interface Backend {
   avgPool2d(x: Float32Array, out: Float32Array, g: Pool2dGeometry): void;
   avgPool2dBackward(dy: Float32Array, dx: Float32Array, g: Pool2dGeometry): void;
   // In-place optimizer updates over [n]. velocity null means plain SGD.
-  sgdUpdate(param: Float32Array, grad: Float32Array, velocity: Float32Array | null, lr: number, momentum: number, nesterov: boolean): void;
+  sgdUpdate(
+    param: Float32Array,
+    grad: Float32Array,
+    velocity: Float32Array | null,
+    lr: number,
+    momentum: number,
+    nesterov: boolean,
+  ): void;
   adamUpdate(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, p: AdamParams): void;
 }

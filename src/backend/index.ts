@@ -54,7 +54,10 @@ export function setBackend(name: BackendName): void {
   }
   if (name === 'native') {
     const n = nativeOrNull();
-    if (!n) throw new ValueError("setBackend('native'): the native addon is not built; run `npm rebuild tessera` with a C++17 compiler");
+    if (!n)
+      throw new ValueError(
+        "setBackend('native'): the native addon is not built; run `npm rebuild tessera` with a C++17 compiler",
+      );
     current = n;
     return;
   }

@@ -3,13 +3,13 @@
  * shape), runs `call` eagerly on tensors, or, given symbolic tensors, records a node of
  * the functional graph. `getConfig` + the registry give the model.json round trip.
  */
-import { scalar } from '../tensor/creation.js';
-import type { DType } from '../tensor/dtype.js';
-import { fmtShape, ShapeError, ValueError } from '../tensor/errors.js';
-import { noGrad } from '../tensor/engine.js';
-import { Tensor, Variable } from '../tensor/tensor.js';
-import { zeros } from '../tensor/creation.js';
+
 import { add } from '../ops/arithmetic.js';
+import { scalar, zeros } from '../tensor/creation.js';
+import type { DType } from '../tensor/dtype.js';
+import { noGrad } from '../tensor/engine.js';
+import { fmtShape, ShapeError, ValueError } from '../tensor/errors.js';
+import { Tensor, Variable } from '../tensor/tensor.js';
 import { SymbolicTensor } from './symbolic.js';
 
 /** A shape with null for unknown dims (the batch dim, variable sequence lengths). */
@@ -81,7 +81,7 @@ export function snakeCase(className: string): string {
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
     .toLowerCase()
-    .replace(/_(\d)d$/, '$1d');
+    .replace(/(\d)_d$/, '$1d');
 }
 
 export abstract class Layer {
@@ -155,7 +155,11 @@ export abstract class Layer {
     const trainable = options.trainable ?? true;
     const v = new Variable(initial, { name: `${this.name}/${name}`, trainable });
     v.requiresGrad = trainable && this._trainable && dtype === 'float32';
-    this.weightList.push({ variable: v, regularizer: options.regularizer ?? null, constraint: options.constraint ?? null });
+    this.weightList.push({
+      variable: v,
+      regularizer: options.regularizer ?? null,
+      constraint: options.constraint ?? null,
+    });
     return v;
   }
 
@@ -186,7 +190,9 @@ export abstract class Layer {
     ws.forEach((v, i) => {
       const t = values[i] as Tensor;
       if (t.size !== v.size || t.shape.some((d, k) => d !== v.shape[k])) {
-        throw new ShapeError(`${this.name}.setWeights: weight ${v.name} expected shape ${fmtShape(v.shape)}, got ${fmtShape(t.shape)}`);
+        throw new ShapeError(
+          `${this.name}.setWeights: weight ${v.name} expected shape ${fmtShape(v.shape)}, got ${fmtShape(t.shape)}`,
+        );
       }
       v.assign(t.dtype === v.dtype ? t : new Tensor(Float32Array.from(t.data), t.shape, 'float32'));
     });
@@ -273,7 +279,9 @@ export function registerLayer(className: string, factory: LayerFactory): void {
 export function layerFromConfig(className: string, config: Record<string, unknown>): Layer {
   const f = registry.get(className);
   if (!f) {
-    throw new ValueError(`unknown layer class '${className}' in the model config; known: ${[...registry.keys()].sort().join(', ')}`);
+    throw new ValueError(
+      `unknown layer class '${className}' in the model config; known: ${[...registry.keys()].sort().join(', ')}`,
+    );
   }
   return f(config);
 }

@@ -1,7 +1,8 @@
 /** Activations: relu ... swish with fused backward kernels, and softmax / logSoftmax. */
+
+import { record } from '../autograd/tape.js';
 import type { ActivationOp } from '../backend/backend.js';
 import { backend } from '../backend/index.js';
-import { record } from '../autograd/tape.js';
 import { normAxis } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { mul, sub } from './arithmetic.js';

@@ -15,7 +15,10 @@ export function add(a: Operand, b: Operand): Tensor {
 export function sub(a: Operand, b: Operand): Tensor {
   const [x, y] = operands(a, b);
   const out = binaryKernel('sub', x, y, upcast(x.dtype, y.dtype), 'sub');
-  return record(out, 'sub', [x, y], (g) => [unbroadcast(g, x.shape), y.requiresGrad ? unbroadcast(neg(g), y.shape) : null]);
+  return record(out, 'sub', [x, y], (g) => [
+    unbroadcast(g, x.shape),
+    y.requiresGrad ? unbroadcast(neg(g), y.shape) : null,
+  ]);
 }
 
 /** a * b (elementwise). */

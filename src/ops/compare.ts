@@ -1,11 +1,12 @@
 /** Comparisons and logic (bool results, no gradient) and where(). */
-import type { BinaryOp } from '../backend/backend.js';
+
 import { record } from '../autograd/tape.js';
+import type { BinaryOp } from '../backend/backend.js';
 import { DTypeError, fmtShape } from '../tensor/errors.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { binaryKernel, castData, type Operand, operands, unbroadcast } from './util.js';
 import { mul } from './arithmetic.js';
+import { binaryKernel, castData, type Operand, operands, unbroadcast } from './util.js';
 
 function compare(op: BinaryOp, a: Operand, b: Operand): Tensor {
   const [x, y] = operands(a, b);

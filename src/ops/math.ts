@@ -1,7 +1,8 @@
 /** Unary math: exp, log, sqrt, abs, square, ... and clip. */
+
+import { record } from '../autograd/tape.js';
 import type { UnaryOp } from '../backend/backend.js';
 import { backend } from '../backend/index.js';
-import { record } from '../autograd/tape.js';
 import { ValueError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { div, mul, neg, sub } from './arithmetic.js';

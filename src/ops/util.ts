@@ -1,6 +1,7 @@
 /** Helpers shared by the op families: broadcasting binary kernels and gradient un-broadcasting. */
-import { backend } from '../backend/index.js';
+
 import type { BinaryOp, ReduceOp } from '../backend/backend.js';
+import { backend } from '../backend/index.js';
 import { asTensor, type TensorLike } from '../tensor/creation.js';
 import { type DType, upcast } from '../tensor/dtype.js';
 import { DTypeError, fmtShape } from '../tensor/errors.js';

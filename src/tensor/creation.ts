@@ -21,7 +21,8 @@ function flatten(values: NestedArray, shape: number[], out: TypedArray, where: s
   let k = 0;
   const walk = (v: NestedArray, dim: number): void => {
     if (dim === shape.length) {
-      if (Array.isArray(v)) throw new ShapeError(`${where} got a ragged nested array: expected shape ${fmtShape(shape)}`);
+      if (Array.isArray(v))
+        throw new ShapeError(`${where} got a ragged nested array: expected shape ${fmtShape(shape)}`);
       out[k++] = typeof v === 'boolean' ? (v ? 1 : 0) : (v as number);
       return;
     }
@@ -65,7 +66,9 @@ export function tensor(values: TensorLike, shape?: readonly number[], dtype?: DT
   if (shape) {
     assertValidShape(shape, 'tensor');
     if (sizeOf(shape) !== data.length) {
-      throw new ShapeError(`tensor got ${data.length} values, which cannot fill shape ${fmtShape(shape)} (${sizeOf(shape)})`);
+      throw new ShapeError(
+        `tensor got ${data.length} values, which cannot fill shape ${fmtShape(shape)} (${sizeOf(shape)})`,
+      );
     }
     return new Tensor(data, [...shape], dt);
   }
@@ -127,7 +130,8 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
 
 /** `num` evenly spaced values from start to stop inclusive. */
 export function linspace(start: number, stop: number, num: number): Tensor {
-  if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace got num ${num}, expected a non-negative integer`);
+  if (!Number.isInteger(num) || num < 0)
+    throw new ValueError(`linspace got num ${num}, expected a non-negative integer`);
   const t = Tensor.empty([num], 'float32');
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   for (let i = 0; i < num; i++) t.data[i] = start + i * step;

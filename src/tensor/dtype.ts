@@ -2,11 +2,7 @@ import { DTypeError } from './errors.js';
 
 export type DType = 'float32' | 'int32' | 'bool';
 export type TypedArray = Float32Array | Int32Array | Uint8Array;
-export type DataFor<D extends DType> = D extends 'float32'
-  ? Float32Array
-  : D extends 'int32'
-    ? Int32Array
-    : Uint8Array;
+export type DataFor<D extends DType> = D extends 'float32' ? Float32Array : D extends 'int32' ? Int32Array : Uint8Array;
 
 export const DTYPES: readonly DType[] = ['float32', 'int32', 'bool'];
 

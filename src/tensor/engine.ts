@@ -70,7 +70,7 @@ export function track(t: PooledTensor): void {
 }
 
 /** Run fn in a scope: temporaries' buffers return to the pool when it ends. Internal API. */
-export function scope<T>(fn: () => T, escape?: (result: T) => Iterable<PooledTensor>): T {
+export function scope<T>(fn: () => T, escaping?: (result: T) => Iterable<PooledTensor>): T {
   scopes.push({ tracked: [] });
   let result: T;
   try {
@@ -79,7 +79,7 @@ export function scope<T>(fn: () => T, escape?: (result: T) => Iterable<PooledTen
     endScope(new Set());
     throw e;
   }
-  const keep = new Set<PooledTensor>(escape ? escape(result) : collectTensors(result));
+  const keep = new Set<PooledTensor>(escaping ? escaping(result) : collectTensors(result));
   endScope(keep);
   return result;
 }

@@ -65,7 +65,9 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 export function normAxis(axis: number, rank: number, where: string): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(axis) || a < 0 || a >= rank) {
-    throw new ValueError(`${where} got axis ${axis}, expected an integer in [${-rank}, ${rank - 1}] for a rank-${rank} tensor`);
+    throw new ValueError(
+      `${where} got axis ${axis}, expected an integer in [${-rank}, ${rank - 1}] for a rank-${rank} tensor`,
+    );
   }
   return a;
 }

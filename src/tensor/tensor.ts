@@ -82,7 +82,8 @@ export class Tensor implements PooledTensor {
 
   /** The single value of a one-element tensor. */
   item(): number {
-    if (this.size !== 1) throw new ShapeError(`item() needs a tensor of one element, got shape ${fmtShape(this.shape)}`);
+    if (this.size !== 1)
+      throw new ShapeError(`item() needs a tensor of one element, got shape ${fmtShape(this.shape)}`);
     return this.data[0] as number;
   }
 

@@ -3,8 +3,7 @@
  * weights w, so every output element contributes with a different weight.
  */
 import assert from 'node:assert/strict';
-import { noGrad, randomUniform, type Tensor, tensor, valueAndGrad } from 'tessera';
-import { mul, sum } from 'tessera';
+import { mul, noGrad, randomUniform, sum, type Tensor, tensor, valueAndGrad } from 'tessera';
 
 export interface GradCheckOptions {
   eps?: number;
