@@ -241,13 +241,15 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
 
 /**
  * Convert to `dtype`. float -> int truncates toward zero; anything -> bool is `!= 0`.
- * The gradient passes straight through to float32 inputs.
+ * The gradient passes straight through to float32 inputs (so float -> int -> float round trips
+ * have gradient 1, a straight-through estimator).
  */
 export function cast(x: Tensor, dtype: DType): Tensor {
   assertDType(dtype, 'cast');
   if (x.dtype === dtype) return x;
   const out = castData(x, dtype);
-  if (x.dtype !== 'float32') return out;
+  // Straight through: a float input (or an int one that came from a float by cast) gets g as is.
+  if (x.dtype !== 'float32' && !x.requiresGrad) return out;
   return record(out, 'cast', [x], (g) => [g.dtype === 'float32' ? g : castData(g, 'float32')]);
 }
 
