@@ -174,7 +174,7 @@ TSR_FN(Unary) {
     Arr x = get_arr(env, a.argv[1], kF32, fn, "x"), out = get_arr(env, a.argv[2], kF32, fn, "out");
     need(out, int64_t(x.len), fn, "out");
     tsr::unary_f32(op, static_cast<float*>(x.data), static_cast<float*>(out.data), int64_t(x.len),
-                   float(get_num(env, a.argv[3], fn, "alpha")));
+                   get_num(env, a.argv[3], fn, "alpha"));
     return undef(env);
   });
 }
@@ -193,7 +193,7 @@ TSR_FN(ActivationGrad) {
     need(dx, n, fn, "dx");
     tsr::activation_grad_f32(op, static_cast<float*>(x.data), static_cast<float*>(y.data),
                              static_cast<float*>(dy.data), static_cast<float*>(dx.data), n,
-                             float(get_num(env, a.argv[5], fn, "alpha")));
+                             get_num(env, a.argv[5], fn, "alpha"));
     return undef(env);
   });
 }

@@ -71,8 +71,8 @@ void gemm_force_isa(int isa);  // testing: 0 auto, 1 scalar, 2 avx2, 3 avx512
 namespace tsr {
 // ---- kernels (arguments already validated by the binding) -----------------------------------
 // Op codes follow the order of the op-name lists in src/backend/native.ts.
-void unary_f32(int op, const float* x, float* out, int64_t n, float alpha);
-void activation_grad_f32(int op, const float* x, const float* y, const float* dy, float* dx, int64_t n, float alpha);
+void unary_f32(int op, const float* x, float* out, int64_t n, double alpha);
+void activation_grad_f32(int op, const float* x, const float* y, const float* dy, float* dx, int64_t n, double alpha);
 // outKind: 0 float32 out, 1 uint8 out
 void binary_f32(int op, const float* a, const int64_t* aStrides, const float* b, const int64_t* bStrides, void* out,
                 int outKind, const int64_t* shape, int rank);

@@ -40,7 +40,7 @@ void ew_map(const float* x, float* out, int64_t n, F f) {
 
 // order: neg exp log sqrt rsqrt abs square reciprocal sign floor ceil round sin cos log1p expm1
 //        relu relu6 leakyRelu elu selu gelu sigmoid hardSigmoid tanh softplus softsign swish
-void unary_f32(int op, const float* x, float* out, int64_t n, float alpha) {
+void unary_f32(int op, const float* x, float* out, int64_t n, double alpha) {
   switch (op) {
     case 0: return ew_map(x, out, n, [](float v) { return -v; });
     case 1: return ew_map(x, out, n, [](float v) { return std::exp(v); });
@@ -58,10 +58,10 @@ void unary_f32(int op, const float* x, float* out, int64_t n, float alpha) {
     case 13: return ew_map(x, out, n, [](float v) { return float(std::cos(double(v))); });
     case 14: return ew_map(x, out, n, [](float v) { return std::log1p(v); });
     case 15: return ew_map(x, out, n, [](float v) { return std::expm1(v); });
-    case 16: return ew_map(x, out, n, [](float v) { return v > 0 ? v : 0.f; });
+    case 16: return ew_map(x, out, n, [](float v) { return v != v ? v : (v > 0 ? v : 0.f); });
     case 17: return ew_map(x, out, n, [](float v) { return nanmin6(v, 6.f); });
-    case 18: return ew_map(x, out, n, [alpha](float v) { return v > 0 ? v : alpha * v; });
-    case 19: return ew_map(x, out, n, [alpha](float v) { return v > 0 ? v : float(double(alpha) * std::expm1(double(v))); });
+    case 18: return ew_map(x, out, n, [alpha](float v) { return v > 0 ? v : float(alpha * double(v)); });
+    case 19: return ew_map(x, out, n, [alpha](float v) { return v > 0 ? v : float(alpha * std::expm1(double(v))); });
     case 20:
       return ew_map(x, out, n, [](float v) {
         return v > 0 ? float(kSeluScale * v) : float(kSeluScale * kSeluAlpha * std::expm1(double(v)));
@@ -91,14 +91,14 @@ void ew_grad(const float* x, const float* y, const float* dy, float* dx, int64_t
 }  // namespace
 
 // order: relu relu6 leakyRelu elu selu gelu sigmoid hardSigmoid tanh softplus softsign swish
-void activation_grad_f32(int op, const float* x, const float* y, const float* dy, float* dx, int64_t n, float alpha) {
+void activation_grad_f32(int op, const float* x, const float* y, const float* dy, float* dx, int64_t n, double alpha) {
   switch (op) {
     case 0: return ew_grad(x, y, dy, dx, n, [](float v, float, float g) { return v > 0 ? g : 0.f; });
     case 1: return ew_grad(x, y, dy, dx, n, [](float v, float, float g) { return v > 0 && v < 6 ? g : 0.f; });
-    case 2: return ew_grad(x, y, dy, dx, n, [alpha](float v, float, float g) { return v > 0 ? g : alpha * g; });
+    case 2: return ew_grad(x, y, dy, dx, n, [alpha](float v, float, float g) { return v > 0 ? g : float(alpha * double(g)); });
     case 3:
       return ew_grad(x, y, dy, dx, n, [alpha](float v, float yv, float g) {
-        return v > 0 ? g : float(double(g) * (double(yv) + double(alpha)));
+        return v > 0 ? g : float(double(g) * (double(yv) + alpha));
       });
     case 4:
       return ew_grad(x, y, dy, dx, n, [](float v, float, float g) {
