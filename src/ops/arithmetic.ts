@@ -7,14 +7,18 @@ import { binaryKernel, type Operand, operands, unbroadcast } from './util.js';
 /** a + b. @example add(tensor([1, 2]), 10) // [11, 12] */
 export function add(a: Operand, b: Operand): Tensor {
   const [x, y] = operands(a, b);
-  const out = binaryKernel('add', x, y, upcast(x.dtype, y.dtype), 'add');
+  // bool + bool is a logical or (NumPy); a plain add would store 2 in a bool tensor.
+  const both = x.dtype === 'bool' && y.dtype === 'bool';
+  const out = binaryKernel(both ? 'logicalOr' : 'add', x, y, upcast(x.dtype, y.dtype), 'add');
   return record(out, 'add', [x, y], (g) => [unbroadcast(g, x.shape), unbroadcast(g, y.shape)]);
 }
 
 /** a - b. */
 export function sub(a: Operand, b: Operand): Tensor {
   const [x, y] = operands(a, b);
-  const out = binaryKernel('sub', x, y, upcast(x.dtype, y.dtype), 'sub');
+  // bool - bool gives int32 (-1 must not wrap to 255 in a bool tensor).
+  const dtype = x.dtype === 'bool' && y.dtype === 'bool' ? 'int32' : upcast(x.dtype, y.dtype);
+  const out = binaryKernel('sub', x, y, dtype, 'sub');
   return record(out, 'sub', [x, y], (g) => [
     unbroadcast(g, x.shape),
     y.requiresGrad ? unbroadcast(neg(g), y.shape) : null,
