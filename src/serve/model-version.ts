@@ -1,0 +1,463 @@
+/**
+ * One served model version: its worker-thread instances and its dynamic batcher. Requests of
+ * compatible shape are concatenated along the batch dim (up to maxBatchSize rows), run once on
+ * an idle instance, and split back; the HTTP thread only copies bytes, it never runs a kernel.
+ */
+import { Worker } from 'node:worker_threads';
+import type { TypedArray } from '../tensor/dtype.js';
+import type { DecodedRequest } from './codec.js';
+import { hasBatchDim } from './codec.js';
+import { HttpError, unavailable } from './errors.js';
+import type { VersionMetrics } from './metrics.js';
+import type { ModelConfig, ServingSignature, WireTensor } from './types.js';
+
+export type VersionState = 'loading' | 'ready' | 'draining' | 'unloaded' | 'failed';
+
+interface Job {
+  req: DecodedRequest;
+  enqueued: number;
+  cancelled: boolean;
+  settled: boolean;
+  resolve: (outputs: WireTensor[]) => void;
+  reject: (e: HttpError) => void;
+}
+
+interface Pending {
+  jobs: Job[] | null;
+  resolve?: (outputs: WireTensor[]) => void;
+  reject?: (e: Error) => void;
+  rows: number;
+  started: number;
+}
+
+const IS_TS = import.meta.url.endsWith('.ts');
+
+/** The default runner module (src/serve/runner.ts): loads a saved Tessera model. */
+export const DEFAULT_RUNNER_MODULE = new URL(IS_TS ? './runner.ts' : './runner.js', import.meta.url).href;
+
+/** Start a worker thread on src/serve/worker: under tsx in a source run, the built .js otherwise. */
+function spawnWorker(workerData: unknown): Worker {
+  if (IS_TS) {
+    const url = new URL('./worker.ts', import.meta.url).href;
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const code = `import(${JSON.stringify(tsx)}).then((a) => { a.register(); return import(${JSON.stringify(url)}); });`;
+    return new Worker(code, { eval: true, workerData });
+  }
+  return new Worker(new URL('./worker.js', import.meta.url), { workerData });
+}
+
+class Instance {
+  worker!: Worker;
+  busy = true;
+  dead = false;
+  private nextId = 0;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly owner: ModelVersion,
+    private readonly workerData: unknown,
+  ) {}
+
+  /** Spawn the worker; resolves with the runner's signature once the model is loaded. */
+  start(): Promise<ServingSignature> {
+    this.dead = false;
+    this.worker = spawnWorker(this.workerData);
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      this.worker.on(
+        'message',
+        (msg: {
+          type: string;
+          id: number;
+          signature?: ServingSignature;
+          message?: string;
+          outputs?: WireTensor[];
+          computeNs?: number;
+        }) => {
+          if (msg.type === 'ready') {
+            ready = true;
+            resolve(msg.signature as ServingSignature);
+          } else if (msg.type === 'failed') {
+            reject(new Error(msg.message));
+          } else if (msg.type === 'result' || msg.type === 'error') {
+            const p = this.pending.get(msg.id);
+            if (!p) return;
+            this.pending.delete(msg.id);
+            this.busy = false;
+            if (msg.type === 'result')
+              this.owner.completed(this, p, msg.outputs as WireTensor[], (msg.computeNs as number) / 1000);
+            else this.owner.failed(this, p, new HttpError(500, `model execution failed: ${msg.message}`, 'execution'));
+          }
+        },
+      );
+      const onDeath = (err: Error) => {
+        if (this.dead) return;
+        this.dead = true;
+        this.busy = true;
+        if (!ready) reject(err);
+        for (const p of this.pending.values())
+          this.owner.failed(this, p, new HttpError(500, `model worker died: ${err.message}`, 'execution'));
+        this.pending.clear();
+        this.owner.instanceDied(this);
+      };
+      this.worker.on('error', onDeath);
+      this.worker.on('exit', (code) => onDeath(new Error(`worker exited with code ${code}`)));
+    });
+  }
+
+  run(inputs: WireTensor[], p: Pending): void {
+    const id = this.nextId++;
+    this.busy = true;
+    this.pending.set(id, p);
+    this.worker.postMessage(
+      { type: 'infer', id, inputs },
+      inputs.map((t) => t.data.buffer as ArrayBuffer),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.dead = true;
+    await this.worker.terminate();
+  }
+}
+
+/** A version of a model: instances (worker threads), queue, batcher and state. */
+export class ModelVersion {
+  state: VersionState = 'loading';
+  /** Why the version is failed / unavailable. */
+  reason = '';
+  /** The public signature (config renames applied). */
+  signature!: ServingSignature;
+  batched = false;
+  private runnerInputNames: string[] = [];
+  private readonly instances: Instance[] = [];
+  private queue: Job[] = [];
+  private queuedRows = 0;
+  private inflight = 0;
+  private drainWaiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly model: string,
+    readonly version: number,
+    readonly dir: string,
+    readonly config: ModelConfig,
+    readonly metrics: VersionMetrics,
+    private readonly runnerModule: string,
+  ) {
+    metrics.queueDepth = () => this.queuedRows;
+  }
+
+  /** Load every instance, then warm each up with one all-zeros batch; resolves when ready. */
+  async load(): Promise<void> {
+    try {
+      const data = { dir: this.dir, runnerModule: this.runnerModule };
+      for (let i = 0; i < Math.max(1, this.config.instanceCount); i++) this.instances.push(new Instance(this, data));
+      const sigs = await Promise.all(this.instances.map((inst) => inst.start()));
+      const sig = sigs[0] as ServingSignature;
+      this.runnerInputNames = sig.inputs.map((s) => s.name);
+      this.signature = renamed(sig, this.config);
+      this.batched = this.config.maxBatchSize > 0 && hasBatchDim(sig);
+      await Promise.all(this.instances.map((inst) => this.warmUp(inst)));
+      for (const inst of this.instances) inst.busy = false;
+      if ((this.state as VersionState) !== 'loading') return;
+      this.state = 'ready';
+      this.sweeper = setInterval(() => this.sweep(), 250);
+      this.sweeper.unref();
+    } catch (e) {
+      this.state = 'failed';
+      this.reason = (e as Error).message;
+      await Promise.all(this.instances.map((inst) => inst.stop().catch(() => {})));
+      throw e;
+    }
+  }
+
+  private warmUp(inst: Instance): Promise<WireTensor[]> {
+    const inputs: WireTensor[] = this.signature.inputs.map((s, i) => {
+      const shape = s.shape.map((d) => d ?? 1);
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data =
+        s.dtype === 'float32' ? new Float32Array(n) : s.dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);
+      return { name: this.runnerInputNames[i] as string, dtype: s.dtype, shape, data };
+    });
+    return new Promise((resolve, reject) =>
+      inst.run(inputs, { jobs: null, resolve, reject, rows: 0, started: performance.now() }),
+    );
+  }
+
+  /** Rows queued now. */
+  get queueDepth(): number {
+    return this.queuedRows;
+  }
+
+  /**
+   * Queue a validated request; resolves with its outputs (runner order), or rejects with an
+   * HttpError (429 when the queue is full, 503 when not ready or timed out, 500 on failure).
+   * `onCancel` receives a function that drops the request if it is still queued.
+   */
+  submit(req: DecodedRequest, onCancel?: (cancel: () => void) => void): Promise<WireTensor[]> {
+    if (this.state !== 'ready') {
+      return Promise.reject(unavailable(`model '${this.model}' version ${this.version} is not ready (${this.state})`));
+    }
+    if (this.batched && req.rows > this.config.maxBatchSize) {
+      return Promise.reject(
+        new HttpError(
+          400,
+          `batch of ${req.rows} rows exceeds maxBatchSize ${this.config.maxBatchSize} of model '${this.model}'`,
+        ),
+      );
+    }
+    if (this.queuedRows + req.rows > this.config.maxQueueSize && this.queue.length > 0) {
+      return Promise.reject(
+        new HttpError(
+          429,
+          `model '${this.model}' version ${this.version} is overloaded: ${this.queuedRows} rows queued, limit ${this.config.maxQueueSize}`,
+          'overloaded',
+          { 'Retry-After': '1' },
+        ),
+      );
+    }
+    return new Promise<WireTensor[]>((resolve, reject) => {
+      const job: Job = { req, enqueued: performance.now(), cancelled: false, settled: false, resolve, reject };
+      this.inflight++;
+      this.queue.push(job);
+      this.queuedRows += req.rows;
+      onCancel?.(() => {
+        if (job.settled || job.cancelled) return;
+        job.cancelled = true;
+        if (this.queue.includes(job)) {
+          this.queue = this.queue.filter((j) => j !== job);
+          this.queuedRows -= job.req.rows;
+          this.settle(job);
+          this.metrics.fail('cancelled');
+        }
+      });
+      this.pump();
+    });
+  }
+
+  private settle(job: Job): void {
+    if (job.settled) return;
+    job.settled = true;
+    this.inflight--;
+    if (this.inflight === 0 && this.drainWaiters.length) {
+      for (const w of this.drainWaiters.splice(0)) w();
+    }
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const inst = this.instances.find((i) => !i.busy);
+      if (!inst) return;
+      if (this.batched && this.config.maxQueueDelayMs > 0 && this.queuedRows < this.config.maxBatchSize) {
+        const age = performance.now() - (this.queue[0] as Job).enqueued;
+        if (age < this.config.maxQueueDelayMs) {
+          if (!this.timer) {
+            this.timer = setTimeout(() => {
+              this.timer = null;
+              this.pump();
+            }, this.config.maxQueueDelayMs - age);
+          }
+          return;
+        }
+      }
+      const jobs = this.take();
+      if (jobs.length === 0) return;
+      this.dispatch(inst, jobs);
+    }
+  }
+
+  /** Fail requests queued past their timeout. */
+  private sweep(): void {
+    if (this.queue.length === 0) return;
+    const now = performance.now();
+    const limit = this.config.timeoutMs;
+    if (now - (this.queue[0] as Job).enqueued <= limit) return;
+    this.queue = this.queue.filter((j) => {
+      if (now - j.enqueued <= limit) return true;
+      this.queuedRows -= j.req.rows;
+      this.timeout(j, now);
+      return false;
+    });
+  }
+
+  private timeout(j: Job, now: number): void {
+    this.settle(j);
+    j.reject(
+      new HttpError(
+        503,
+        `request timed out after ${Math.round(now - j.enqueued)} ms in the queue of model '${this.model}' (timeoutMs ${this.config.timeoutMs})`,
+        'timeout',
+      ),
+    );
+  }
+
+  /** The next batch: the oldest request plus later ones of the same shape, up to maxBatchSize rows. */
+  private take(): Job[] {
+    const now = performance.now();
+    while (this.queue.length > 0 && now - (this.queue[0] as Job).enqueued > this.config.timeoutMs) {
+      const j = this.queue.shift() as Job;
+      this.queuedRows -= j.req.rows;
+      this.timeout(j, now);
+    }
+    if (this.queue.length === 0) return [];
+    if (!this.batched) {
+      const j = this.queue.shift() as Job;
+      this.queuedRows -= j.req.rows;
+      return [j];
+    }
+    const first = this.queue[0] as Job;
+    const max = this.config.maxBatchSize;
+    let rows = first.req.rows;
+    const jobs = [first];
+    let i = 1;
+    const n = this.queue.length;
+    // Fast path: a prefix of compatible requests.
+    while (i < n) {
+      const j = this.queue[i] as Job;
+      if (j.req.shapeKey !== first.req.shapeKey || rows + j.req.rows > max) break;
+      rows += j.req.rows;
+      jobs.push(j);
+      i++;
+    }
+    if (i === n || rows >= max) {
+      this.queue = i === n ? [] : this.queue.slice(i);
+    } else {
+      const rest: Job[] = [];
+      for (; i < n; i++) {
+        const j = this.queue[i] as Job;
+        if (j.req.shapeKey === first.req.shapeKey && rows + j.req.rows <= max) {
+          rows += j.req.rows;
+          jobs.push(j);
+        } else rest.push(j);
+      }
+      this.queue = rest;
+    }
+    this.queuedRows -= rows;
+    return jobs;
+  }
+
+  private dispatch(inst: Instance, jobs: Job[]): void {
+    const specs = this.signature.inputs;
+    const inputs: WireTensor[] = new Array(specs.length);
+    let rows = 0;
+    for (const j of jobs) rows += j.req.rows;
+    for (let k = 0; k < specs.length; k++) {
+      const first = (jobs[0] as Job).req.inputs[k]!;
+      const shape = first.shape.slice();
+      let data: TypedArray;
+      if (
+        jobs.length === 1 &&
+        first.data.byteOffset === 0 &&
+        first.data.byteLength === first.data.buffer.byteLength &&
+        !(first.data.buffer instanceof SharedArrayBuffer)
+      ) {
+        data = first.data; // owned: transfer without a copy
+      } else {
+        let total = 0;
+        for (const j of jobs) total += j.req.inputs[k]!.data.length;
+        const Ctor = first.data.constructor as new (n: number) => TypedArray;
+        data = new Ctor(total);
+        let off = 0;
+        for (const j of jobs) {
+          const d = j.req.inputs[k]!.data;
+          data.set(d, off);
+          off += d.length;
+        }
+      }
+      if (this.batched) shape[0] = rows;
+      inputs[k] = { name: this.runnerInputNames[k] as string, dtype: first.spec.dtype, shape, data };
+    }
+    inst.run(inputs, { jobs, rows, started: performance.now() });
+  }
+
+  /** Called by an instance with a batch's outputs: split them back per request. */
+  completed(inst: Instance, p: Pending, outputs: WireTensor[], computeUs: number): void {
+    if (!p.jobs) {
+      p.resolve?.(outputs);
+      return;
+    }
+    const jobs = p.jobs;
+    let queueUs = 0;
+    for (const j of jobs) queueUs += (p.started - j.enqueued) * 1000;
+    this.metrics.batch(p.rows, jobs.length, queueUs, computeUs);
+    if (jobs.length === 1) {
+      const j = jobs[0] as Job;
+      this.settle(j);
+      j.resolve(outputs);
+    } else {
+      for (const o of outputs) {
+        if (o.shape[0] !== p.rows) {
+          this.failed(
+            inst,
+            p,
+            new HttpError(500, `model output '${o.name}' has ${o.shape[0]} rows for a batch of ${p.rows}`, 'execution'),
+          );
+          return;
+        }
+      }
+      let row = 0;
+      for (const j of jobs) {
+        const r = j.req.rows;
+        const mine: WireTensor[] = outputs.map((o) => {
+          const per = o.data.length / p.rows;
+          return {
+            name: o.name,
+            dtype: o.dtype,
+            shape: [r, ...o.shape.slice(1)],
+            data: o.data.subarray(row * per, (row + r) * per),
+          };
+        });
+        row += r;
+        this.settle(j);
+        j.resolve(mine);
+      }
+    }
+    this.pump();
+  }
+
+  failed(_inst: Instance, p: Pending, e: HttpError): void {
+    if (!p.jobs) {
+      p.reject?.(e);
+      return;
+    }
+    for (const j of p.jobs) {
+      this.settle(j);
+      j.reject(e);
+    }
+    this.pump();
+  }
+
+  instanceDied(inst: Instance): void {
+    if (this.state !== 'ready') return;
+    // Replace the worker; its batch already failed.
+    inst.start().then(
+      () => {
+        inst.busy = false;
+        this.pump();
+      },
+      (e: Error) => {
+        this.reason = `instance restart failed: ${e.message}`;
+      },
+    );
+  }
+
+  /** Stop taking requests, let queued and running ones finish, then stop the workers. */
+  async drain(): Promise<void> {
+    if (this.state === 'unloaded') return;
+    const wasLoading = this.state === 'loading';
+    this.state = 'draining';
+    if (!wasLoading && this.inflight > 0) await new Promise<void>((r) => this.drainWaiters.push(r));
+    if (this.timer) clearTimeout(this.timer);
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.state = 'unloaded';
+    await Promise.all(this.instances.map((i) => i.stop().catch(() => {})));
+  }
+}
+
+function renamed(sig: ServingSignature, config: ModelConfig): ServingSignature {
+  const ren = (specs: ServingSignature['inputs'], names: string[] | undefined) =>
+    specs.map((s, i) => ({ ...s, name: names?.[i] ?? s.name, shape: [...s.shape] }));
+  return { inputs: ren(sig.inputs, config.inputNames), outputs: ren(sig.outputs, config.outputNames) };
+}

@@ -1,0 +1,606 @@
+/**
+ * The HTTP server: KServe V2 and TF Serving REST on Node's own `http`, routing by path
+ * segments, validation before queueing, API keys, limits, metrics, structured logs and a
+ * SIGTERM-style drain. Models run in worker threads (model-version.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { isIP } from 'node:net';
+import { ValueError } from '../tensor/errors.js';
+import { ApiKeys, type Scope } from './auth.js';
+import {
+  decodeTf,
+  decodeV2,
+  elementBytes,
+  jsonNested,
+  jsonValues,
+  type Limits,
+  tfDatatype,
+  v2Datatype,
+} from './codec.js';
+import { HttpError } from './errors.js';
+import { Metrics } from './metrics.js';
+import type { ModelVersion } from './model-version.js';
+import { openApiDocument } from './openapi.js';
+import { ModelRepository } from './repository.js';
+import type { ModelConfig, WireTensor } from './types.js';
+
+export const SERVER_VERSION = '0.1.0';
+
+export interface ServerOptions {
+  /** Folder of `<name>/<version>/` saved models (and optional `<name>/config.json`). */
+  modelRepository: string;
+  /** Port (default 8000; 0 picks a free one). */
+  port?: number;
+  /** Interface (default 127.0.0.1). Non-loopback needs API keys or `allowUnauthenticated`. */
+  host?: string;
+  /** API keys: a keys.json path or a loaded ApiKeys. */
+  apiKeys?: string | ApiKeys;
+  /** Allow binding a non-loopback interface without API keys. */
+  allowUnauthenticated?: boolean;
+  /** Largest request body in bytes (default 64 MiB; 413 beyond). */
+  maxBodyBytes?: number;
+  /** Largest element count of one request tensor (default 16 Mi). */
+  maxTensorElements?: number;
+  /** Module exporting createRunner(dir) (default: src/serve/runner: saved Tessera models). */
+  runnerModule?: string;
+  /** Applied over every model's config.json. */
+  configOverrides?: Partial<ModelConfig>;
+  /** Where structured JSON log lines go (default: stderr). Pass `false` to silence. */
+  log?: ((entry: Record<string, unknown>) => void) | false;
+  /** Log every request (default false: only errors and lifecycle events). */
+  accessLog?: boolean;
+}
+
+export interface ModelServer {
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly repository: ModelRepository;
+  readonly metrics: Metrics;
+  readonly http: http.Server;
+  /** Stop accepting, answer in-flight requests, stop the workers. */
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const JSON_TYPE = 'application/json';
+const EMPTY = Buffer.alloc(0);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || host.startsWith('127.');
+}
+
+interface Ctx {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  id: string;
+  start: number;
+  mv: ModelVersion | null;
+}
+
+/**
+ * Start a model server on a model repository; resolves once the models have loaded.
+ * @example
+ * const server = await startServer({ modelRepository: './models', port: 8000 });
+ * // curl -d '{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}' localhost:8000/v2/models/m/infer
+ * await server.close();
+ */
+export async function startServer(options: ServerOptions): Promise<ModelServer> {
+  const host = options.host ?? '127.0.0.1';
+  const keys = typeof options.apiKeys === 'string' ? ApiKeys.fromFile(options.apiKeys) : (options.apiKeys ?? null);
+  if (!keys && !isLoopback(host) && !options.allowUnauthenticated) {
+    throw new ValueError(
+      `serve: refusing to bind ${host} without API keys; pass --api-keys keys.json, or --allow-unauthenticated to expose it anyway`,
+    );
+  }
+  const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const limits: Limits = { maxTensorElements: options.maxTensorElements ?? 16 * 1024 * 1024 };
+  const log =
+    options.log === false
+      ? null
+      : (options.log ?? ((e: Record<string, unknown>) => process.stderr.write(`${JSON.stringify(e)}\n`)));
+  const emit = (level: string, msg: string, extra: Record<string, unknown> = {}) =>
+    log?.({ time: new Date().toISOString(), level, msg, ...extra });
+  const metrics = new Metrics();
+  const repo = new ModelRepository(options.modelRepository, metrics, {
+    runnerModule: options.runnerModule,
+    configOverrides: options.configOverrides,
+  });
+  await repo.loadAll();
+  for (const e of repo.models.values()) {
+    if (e.error) emit('error', 'model load failed', { model: e.name, error: e.error });
+    for (const v of e.versions.values())
+      emit('info', 'model ready', {
+        model: e.name,
+        version: v.version,
+        instances: v.config.instanceCount,
+        maxBatchSize: v.batched ? v.config.maxBatchSize : 0,
+      });
+  }
+
+  const idBase = randomBytes(4).toString('hex');
+  let idCounter = 0;
+  let active = 0;
+  let closing = false;
+  let drained: (() => void) | null = null;
+  const docs = JSON.stringify(openApiDocument(SERVER_VERSION));
+  const serverMeta = JSON.stringify({
+    name: 'tessera',
+    version: SERVER_VERSION,
+    extensions: ['binary_tensor_data', 'model_repository'],
+  });
+
+  function done(ctx: Ctx): void {
+    active--;
+    if (options.accessLog) {
+      emit('info', 'request', {
+        requestId: ctx.id,
+        method: ctx.req.method,
+        path: ctx.req.url,
+        status: ctx.res.statusCode,
+        ms: Math.round((performance.now() - ctx.start) * 100) / 100,
+      });
+    }
+    if (closing && active === 0 && drained) drained();
+  }
+
+  function send(
+    ctx: Ctx,
+    status: number,
+    body: string | Buffer,
+    type = JSON_TYPE,
+    extra?: Record<string, string>,
+  ): void {
+    const res = ctx.res;
+    if (res.writableEnded || res.destroyed) {
+      done(ctx);
+      return;
+    }
+    const headers: Record<string, string | number> = {
+      'Content-Type': type,
+      'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+      'X-Request-Id': ctx.id,
+    };
+    if (extra) Object.assign(headers, extra);
+    if (closing) headers.Connection = 'close';
+    res.writeHead(status, headers);
+    res.end(body);
+    done(ctx);
+  }
+
+  function fail(ctx: Ctx, e: unknown): void {
+    let err: HttpError;
+    if (e instanceof HttpError) err = e;
+    else {
+      err = new HttpError(500, `internal error: ${(e as Error)?.message ?? String(e)}`, 'internal');
+      emit('error', 'internal error', { requestId: ctx.id, error: (e as Error)?.stack ?? String(e) });
+    }
+    if (ctx.mv) ctx.mv.metrics.fail(err.reason);
+    else metrics.serverFailure(err.reason);
+    if (err.status >= 500 || options.accessLog) {
+      emit(err.status >= 500 ? 'error' : 'info', 'request failed', {
+        requestId: ctx.id,
+        status: err.status,
+        error: err.message,
+      });
+    }
+    send(ctx, err.status, JSON.stringify({ error: err.message }), JSON_TYPE, err.headers);
+  }
+
+  function auth(ctx: Ctx, scope: Scope): void {
+    if (keys) keys.check(ctx.req.headers, scope);
+  }
+
+  function readBody(ctx: Ctx, cb: (body: Buffer) => void): void {
+    const req = ctx.req;
+    const len = req.headers['content-length'];
+    if (len !== undefined && Number(len) > maxBody) {
+      req.resume();
+      ctx.res.shouldKeepAlive = false;
+      fail(
+        ctx,
+        new HttpError(413, `request body of ${len} bytes exceeds the limit of ${maxBody} bytes`, 'too_large', {
+          Connection: 'close',
+        }),
+      );
+      return;
+    }
+    let first: Buffer | null = null;
+    let chunks: Buffer[] | null = null;
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      if (over) return;
+      size += c.length;
+      if (size > maxBody) {
+        over = true;
+        ctx.res.shouldKeepAlive = false;
+        fail(
+          ctx,
+          new HttpError(413, `request body exceeds the limit of ${maxBody} bytes`, 'too_large', {
+            Connection: 'close',
+          }),
+        );
+        return;
+      }
+      if (!first) first = c;
+      else (chunks ??= [first]).push(c);
+    });
+    req.on('end', () => {
+      if (over) return;
+      cb(chunks ? Buffer.concat(chunks, size) : (first ?? EMPTY));
+    });
+    req.on('error', (e) => {
+      if (!over) fail(ctx, new HttpError(400, `reading the request body failed: ${e.message}`));
+    });
+  }
+
+  function parseJson(buf: Buffer): unknown {
+    try {
+      return JSON.parse(buf.toString('utf8'));
+    } catch (e) {
+      throw new HttpError(400, `request body is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+
+  /** Submit, wiring client-disconnect cancellation; resolves with outputs. */
+  function submit(ctx: Ctx, mv: ModelVersion, decoded: Parameters<ModelVersion['submit']>[0]): Promise<WireTensor[]> {
+    return mv.submit(decoded, (cancel) => {
+      ctx.res.once('close', () => {
+        if (!ctx.res.writableEnded) cancel();
+      });
+    });
+  }
+
+  // KServe V2 infer.
+  function inferV2(ctx: Ctx, name: string, version: string | undefined): void {
+    auth(ctx, 'infer');
+    readBody(ctx, (body) => {
+      try {
+        const mv = repo.resolve(name, version);
+        ctx.mv = mv;
+        const hl = ctx.req.headers['inference-header-content-length'];
+        let header: Buffer = body;
+        let binary: Buffer | null = null;
+        if (hl !== undefined) {
+          const n = Number(hl);
+          if (!Number.isInteger(n) || n < 0 || n > body.length) {
+            throw new HttpError(
+              400,
+              `Inference-Header-Content-Length ${JSON.stringify(hl)} must be an integer within the body length ${body.length}`,
+            );
+          }
+          header = body.subarray(0, n);
+          binary = body.subarray(n);
+        }
+        const decoded = decodeV2(parseJson(header), binary, mv.signature, mv.batched, limits);
+        submit(ctx, mv, decoded).then(
+          (outs) => {
+            const sig = mv.signature.outputs;
+            const { indices, binary: bin } = decoded.outputs;
+            let json = `{"model_name":${JSON.stringify(name)},"model_version":"${mv.version}"`;
+            if (decoded.id !== undefined) json += `,"id":${JSON.stringify(decoded.id)}`;
+            json += ',"outputs":[';
+            const blobs: Buffer[] = [];
+            for (let k = 0; k < indices.length; k++) {
+              const i = indices[k] as number;
+              const o = outs[i] as WireTensor;
+              const spec = sig[i]!;
+              json += `${k ? ',' : ''}{"name":${JSON.stringify(spec.name)},"datatype":"${v2Datatype(o.dtype)}","shape":[${o.shape.join(',')}]`;
+              if (bin[k]) {
+                const b = Buffer.from(o.data.buffer, o.data.byteOffset, o.data.length * elementBytes(o.dtype));
+                blobs.push(b);
+                json += `,"parameters":{"binary_data_size":${b.length}}}`;
+              } else json += `,"data":${jsonValues(o.data, o.dtype)}}`;
+            }
+            json += ']}';
+            if (blobs.length === 0) {
+              send(ctx, 200, json);
+            } else {
+              const head = Buffer.from(json);
+              send(ctx, 200, Buffer.concat([head, ...blobs]), 'application/octet-stream', {
+                'Inference-Header-Content-Length': String(head.length),
+              });
+            }
+            mv.metrics.ok((performance.now() - ctx.start) * 1000);
+          },
+          (e) => fail(ctx, e),
+        );
+      } catch (e) {
+        fail(ctx, e);
+      }
+    });
+  }
+
+  // TF Serving predict.
+  function predictTf(ctx: Ctx, name: string, version?: string, label?: string): void {
+    auth(ctx, 'infer');
+    readBody(ctx, (body) => {
+      try {
+        const mv = repo.resolve(name, version, label);
+        ctx.mv = mv;
+        const decoded = decodeTf(parseJson(body), mv.signature, mv.batched, limits);
+        submit(ctx, mv, decoded).then(
+          (outs) => {
+            const sig = mv.signature.outputs;
+            let json: string;
+            if (decoded.format === 'row') {
+              if (outs.length === 1) {
+                const o = outs[0] as WireTensor;
+                json = `{"predictions":${jsonNested(o.data, mv.batched ? o.shape : [1, ...o.shape], o.dtype)}}`;
+              } else {
+                const rows = mv.batched ? decoded.rows : 1;
+                const parts: string[] = [];
+                for (let r = 0; r < rows; r++) {
+                  const fields = outs.map((o, i) => {
+                    const inner = mv.batched ? o.shape.slice(1) : o.shape;
+                    const per = o.data.length / rows;
+                    return `${JSON.stringify(sig[i]!.name)}:${jsonNested(o.data.subarray(r * per, (r + 1) * per), inner, o.dtype)}`;
+                  });
+                  parts.push(`{${fields.join(',')}}`);
+                }
+                json = `{"predictions":[${parts.join(',')}]}`;
+              }
+            } else if (outs.length === 1) {
+              const o = outs[0] as WireTensor;
+              json = `{"outputs":${jsonNested(o.data, o.shape, o.dtype)}}`;
+            } else {
+              json = `{"outputs":{${outs.map((o, i) => `${JSON.stringify(sig[i]!.name)}:${jsonNested(o.data, o.shape, o.dtype)}`).join(',')}}}`;
+            }
+            send(ctx, 200, json);
+            mv.metrics.ok((performance.now() - ctx.start) * 1000);
+          },
+          (e) => fail(ctx, e),
+        );
+      } catch (e) {
+        fail(ctx, e);
+      }
+    });
+  }
+
+  function v2Metadata(ctx: Ctx, name: string, version?: string): void {
+    auth(ctx, 'infer');
+    const mv = repo.resolve(name, version);
+    const entry = repo.models.get(name)!;
+    const spec = (s: { name: string; dtype: 'float32' | 'int32' | 'bool'; shape: (number | null)[] }) => ({
+      name: s.name,
+      datatype: v2Datatype(s.dtype),
+      shape: s.shape.map((d) => d ?? -1),
+    });
+    send(
+      ctx,
+      200,
+      JSON.stringify({
+        name,
+        versions: [...entry.versions.values()].filter((v) => v.state === 'ready').map((v) => String(v.version)),
+        platform: 'tessera',
+        inputs: mv.signature.inputs.map(spec),
+        outputs: mv.signature.outputs.map(spec),
+        parameters: { max_batch_size: mv.batched ? mv.config.maxBatchSize : 0 },
+      }),
+    );
+  }
+
+  function tfStatus(ctx: Ctx, name: string, version?: string): void {
+    auth(ctx, 'infer');
+    const entry = repo.models.get(name);
+    if (!entry) throw new HttpError(404, `unknown model '${name}'`);
+    const tfState = {
+      loading: 'LOADING',
+      ready: 'AVAILABLE',
+      draining: 'UNLOADING',
+      unloaded: 'END',
+      failed: 'END',
+    } as const;
+    let list = [...entry.versions.values()];
+    if (version !== undefined) {
+      list = list.filter((v) => String(v.version) === version);
+      if (list.length === 0) throw new HttpError(404, `unknown version '${version}' of model '${name}'`);
+    }
+    const status = list.map((v) => ({
+      version: String(v.version),
+      state: tfState[v.state],
+      status: { error_code: v.state === 'failed' ? 'UNKNOWN' : 'OK', error_message: v.reason },
+    }));
+    send(ctx, 200, JSON.stringify({ model_version_status: status }));
+  }
+
+  function tfMetadata(ctx: Ctx, name: string, version?: string): void {
+    auth(ctx, 'infer');
+    const mv = repo.resolve(name, version);
+    const specs = (list: typeof mv.signature.inputs) =>
+      Object.fromEntries(
+        list.map((s) => [
+          s.name,
+          {
+            dtype: tfDatatype(s.dtype),
+            tensor_shape: { dim: s.shape.map((d) => ({ size: String(d ?? -1), name: '' })), unknown_rank: false },
+            name: s.name,
+          },
+        ]),
+      );
+    send(
+      ctx,
+      200,
+      JSON.stringify({
+        model_spec: { name, signature_name: '', version: String(mv.version) },
+        metadata: {
+          signature_def: {
+            signature_def: {
+              serving_default: {
+                inputs: specs(mv.signature.inputs),
+                outputs: specs(mv.signature.outputs),
+                method_name: 'tensorflow/serving/predict',
+              },
+            },
+          },
+        },
+      }),
+    );
+  }
+
+  function readyCheck(ctx: Ctx, name: string, version?: string): void {
+    auth(ctx, 'infer');
+    repo.resolve(name, version); // throws 404 / 503
+    send(ctx, 200, EMPTY);
+  }
+
+  function admin(ctx: Ctx, fn: (body: unknown) => Promise<string>): void {
+    auth(ctx, 'admin');
+    readBody(ctx, (body) => {
+      let parsed: unknown = {};
+      try {
+        if (body.length) parsed = parseJson(body);
+      } catch (e) {
+        fail(ctx, e);
+        return;
+      }
+      fn(parsed).then(
+        (out) => send(ctx, 200, out),
+        (e) => fail(ctx, e),
+      );
+    });
+  }
+
+  function seg(s: string | undefined): string {
+    if (s === undefined) throw new HttpError(404, 'not found');
+    if (s.indexOf('%') < 0) return s;
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw new HttpError(400, `malformed URL segment ${JSON.stringify(s)}`);
+    }
+  }
+
+  function route(ctx: Ctx, method: string, path: string): unknown {
+    const p = path.split('/'); // ['', 'v2', ...]
+    const n = p.length;
+    const a = p[1];
+    if (a === 'v2') {
+      const b = p[2];
+      if (n === 2 && method === 'GET') return send(ctx, 200, serverMeta);
+      if (b === 'models' && n >= 4) {
+        const name = seg(p[3]);
+        if (n === 5 && p[4] === 'infer' && method === 'POST') return inferV2(ctx, name, undefined);
+        if (n === 7 && p[6] === 'infer' && p[4] === 'versions' && method === 'POST')
+          return inferV2(ctx, name, seg(p[5]));
+        if (method === 'GET') {
+          if (n === 4) return v2Metadata(ctx, name);
+          if (n === 5 && p[4] === 'ready') return readyCheck(ctx, name);
+          if (n === 6 && p[4] === 'versions') return v2Metadata(ctx, name, seg(p[5]));
+          if (n === 7 && p[4] === 'versions' && p[6] === 'ready') return readyCheck(ctx, name, seg(p[5]));
+        }
+      } else if (b === 'health' && n === 4 && method === 'GET') {
+        if (p[3] === 'live') return send(ctx, 200, EMPTY);
+        if (p[3] === 'ready') {
+          if (!closing && repo.ready()) return send(ctx, 200, EMPTY);
+          throw new HttpError(503, closing ? 'server is draining' : 'not every model has a ready version');
+        }
+      } else if (b === 'repository' && method === 'POST') {
+        if (n === 4 && p[3] === 'index') {
+          return admin(ctx, async (body) => {
+            const onlyReady = (body as { ready?: unknown })?.ready === true;
+            const list = repo.index().filter((e) => !onlyReady || e.state === 'READY');
+            return JSON.stringify(list);
+          });
+        }
+        if (n === 6 && p[3] === 'models' && (p[5] === 'load' || p[5] === 'unload')) {
+          const name = seg(p[4]);
+          const load = p[5] === 'load';
+          return admin(ctx, async () => {
+            if (load) {
+              const entry = await repo.load(name);
+              emit('info', 'model loaded', { model: name, versions: [...entry.versions.keys()] });
+            } else {
+              await repo.unload(name);
+              emit('info', 'model unloaded', { model: name });
+            }
+            return '';
+          });
+        }
+      }
+    } else if (a === 'v1' && p[2] === 'models' && n >= 4) {
+      const last = p[n - 1] as string;
+      if (method === 'POST' && last.endsWith(':predict')) {
+        const tail = last.slice(0, -8);
+        if (n === 4) return predictTf(ctx, seg(tail));
+        if (n === 6 && p[4] === 'versions') return predictTf(ctx, seg(p[3]), seg(tail));
+        if (n === 6 && p[4] === 'labels') return predictTf(ctx, seg(p[3]), undefined, seg(tail));
+      }
+      if (method === 'GET') {
+        const name = seg(p[3]);
+        if (n === 4) return tfStatus(ctx, name);
+        if (n === 5 && p[4] === 'metadata') return tfMetadata(ctx, name);
+        if (n === 6 && p[4] === 'versions') return tfStatus(ctx, name, seg(p[5]));
+        if (n === 7 && p[4] === 'versions' && p[6] === 'metadata') return tfMetadata(ctx, name, seg(p[5]));
+      }
+    } else if (a === 'metrics' && n === 2 && method === 'GET') {
+      auth(ctx, 'metrics');
+      return send(ctx, 200, metrics.render(), 'text/plain; version=0.0.4');
+    } else if (a === 'docs' && method === 'GET' && (n === 2 || (n === 3 && p[2] === 'openapi.json'))) {
+      return send(ctx, 200, docs);
+    }
+    throw new HttpError(404, `no endpoint ${method} ${path}; see GET /docs`);
+  }
+
+  const server = http.createServer((req, res) => {
+    active++;
+    let rid = req.headers['x-request-id'];
+    if (typeof rid !== 'string' || rid.length > 128 || rid.length === 0)
+      rid = `${idBase}-${(idCounter++).toString(36)}`;
+    const ctx: Ctx = { req, res, id: rid, start: performance.now(), mv: null };
+    if (closing) {
+      req.resume();
+      fail(ctx, new HttpError(503, 'server is shutting down', 'draining'));
+      return;
+    }
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    try {
+      route(ctx, req.method ?? 'GET', q < 0 ? url : url.slice(0, q));
+    } catch (e) {
+      req.resume();
+      fail(ctx, e);
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 0;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8000, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (options.port ?? 8000);
+  const urlHost = isIP(host) === 6 ? `[${host}]` : host;
+  emit('info', 'listening', { host, port, models: [...repo.models.keys()], apiKeys: Boolean(keys) });
+
+  let closed: Promise<void> | null = null;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    host,
+    repository: repo,
+    metrics,
+    http: server,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        emit('info', 'draining', { inFlight: active });
+        const stopped = new Promise<void>((r) => server.close(() => r()));
+        server.closeIdleConnections();
+        if (active > 0) await new Promise<void>((r) => (drained = r));
+        server.closeAllConnections();
+        await stopped;
+        await repo.close();
+        emit('info', 'stopped', {});
+      })();
+      return closed;
+    },
+  };
+}

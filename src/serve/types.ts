@@ -1,0 +1,74 @@
+/**
+ * Shared types of the model server: tensor specs and signatures, the ModelRunner contract a
+ * worker thread drives, per-model configuration (config.json) and wire tensors.
+ */
+import type { DType, TypedArray } from '../tensor/dtype.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** One input or output of a served model. `null` (or -1 on the wire) marks a variable dim, e.g. the batch. */
+export interface TensorSpec {
+  name: string;
+  dtype: DType;
+  shape: (number | null)[];
+}
+
+/** The named inputs and outputs of a served model. */
+export interface ServingSignature {
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+/**
+ * What a worker thread runs: a loaded model. `infer` receives every signature input (batch first)
+ * and returns every signature output, batch first, one row per input row.
+ */
+export interface ModelRunner {
+  readonly signature: ServingSignature;
+  infer(inputs: Record<string, Tensor>): Record<string, Tensor> | Promise<Record<string, Tensor>>;
+}
+
+/** A module that turns a saved model directory into a ModelRunner (default: src/serve/runner.ts). */
+export interface RunnerModule {
+  createRunner(dir: string): ModelRunner | Promise<ModelRunner>;
+}
+
+/** A tensor as it crosses the thread boundary: plain typed array, shape and dtype. */
+export interface WireTensor {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  data: TypedArray;
+}
+
+/** Which versions of a model are served (TF Serving's model_version_policy). */
+export type VersionPolicy = { latest: number } | { all: true } | { specific: number[] };
+
+/** `models/<name>/config.json`. Every field is optional. */
+export interface ModelConfig {
+  /** Largest batch (rows) one execution takes; 0 disables batching (default 32). */
+  maxBatchSize: number;
+  /** How long the first queued request waits for others to join its batch (default 0: only requests queued while the instances are busy batch together). */
+  maxQueueDelayMs: number;
+  /** Queued rows beyond which requests are refused with 429 (default 1024). */
+  maxQueueSize: number;
+  /** A request queued longer than this fails with 503 (default 30000 ms). */
+  timeoutMs: number;
+  /** Worker threads per version (default 1). */
+  instanceCount: number;
+  versionPolicy: VersionPolicy;
+  /** Version labels: `{ "stable": 1, "canary": 2 }`. */
+  labels: Record<string, number>;
+  /** Optional renames of the signature's input / output names, in signature order. */
+  inputNames?: string[];
+  outputNames?: string[];
+}
+
+export const DEFAULT_MODEL_CONFIG: ModelConfig = {
+  maxBatchSize: 32,
+  maxQueueDelayMs: 0,
+  maxQueueSize: 1024,
+  timeoutMs: 30_000,
+  instanceCount: 1,
+  versionPolicy: { latest: 1 },
+  labels: {},
+};

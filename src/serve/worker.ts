@@ -1,0 +1,63 @@
+/**
+ * Worker-thread entry: loads one model version through a runner module and runs batches sent
+ * by the main thread. Tensors arrive and leave as transferred typed arrays (no copies).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Tensor } from '../tensor/tensor.js';
+import type { ModelRunner, RunnerModule, WireTensor } from './types.js';
+
+interface InitData {
+  dir: string;
+  runnerModule: string;
+}
+
+interface InferMessage {
+  type: 'infer';
+  id: number;
+  inputs: WireTensor[];
+}
+
+const port = parentPort;
+if (!port) throw new Error('src/serve/worker.ts must run in a worker thread');
+const init = workerData as InitData;
+
+async function main(): Promise<void> {
+  let runner: ModelRunner;
+  try {
+    const mod = (await import(init.runnerModule)) as RunnerModule;
+    runner = await mod.createRunner(init.dir);
+  } catch (e) {
+    port!.postMessage({ type: 'failed', message: (e as Error).message ?? String(e) });
+    return;
+  }
+  port!.postMessage({ type: 'ready', signature: runner.signature });
+  port!.on('message', (msg: InferMessage) => {
+    if (msg.type !== 'infer') return;
+    run(runner, msg).then(
+      (reply) =>
+        port!.postMessage(
+          reply,
+          reply.outputs.map((o) => o.data.buffer as ArrayBuffer),
+        ),
+      (e: unknown) => port!.postMessage({ type: 'error', id: msg.id, message: (e as Error).message ?? String(e) }),
+    );
+  });
+}
+
+async function run(runner: ModelRunner, msg: InferMessage) {
+  const t0 = process.hrtime.bigint();
+  const inputs: Record<string, Tensor> = {};
+  for (const w of msg.inputs) inputs[w.name] = new Tensor(w.data, w.shape, w.dtype);
+  const result = await runner.infer(inputs);
+  const outputs: WireTensor[] = [];
+  for (const spec of runner.signature.outputs) {
+    const t = result[spec.name];
+    if (!t) throw new Error(`the model returned no output '${spec.name}'`);
+    // A copy: the result may live in a pooled buffer, and the copy is what we transfer.
+    outputs.push({ name: spec.name, dtype: t.dtype, shape: [...t.shape], data: t.dataSync().slice() });
+  }
+  const computeNs = Number(process.hrtime.bigint() - t0);
+  return { type: 'result' as const, id: msg.id, outputs, computeNs };
+}
+
+void main();
