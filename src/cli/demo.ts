@@ -19,7 +19,9 @@ Options:
   --epochs N              training epochs (default 10)
   --batch-size N          batch size (default 32)
   --model-repository DIR  where to save (default ./models)
-  --seed N                random seed for initialisation and shuffling (default 42)`,
+  --seed N                random seed for initialisation and shuffling (default 42)
+  --port N                port to serve the trained model on afterwards (default 8000)
+  --no-serve              exit after saving instead of serving the model`,
   async run(args) {
     const { values } = parseFlags(
       'demo',
@@ -29,6 +31,8 @@ Options:
         'batch-size': { type: 'string' },
         'model-repository': { type: 'string' },
         seed: { type: 'string' },
+        port: { type: 'string' },
+        'no-serve': { type: 'boolean' },
       },
       false,
     );
@@ -58,7 +62,9 @@ Options:
     await saveModel(model, dir);
     console.log(`Saved to ${dir}/ (model.json + weights.safetensors)`);
     console.log(`Serve it with:\n  tessera serve --model-repository ${repo}`);
-    return 0;
+    if (values['no-serve']) return 0;
+    const { serveDemo } = await import('../serve/demo.js');
+    return serveDemo(repo, 'mnist-cnn', xTest, yTest, intFlag('demo', 'port', values.port, 8000));
   },
 };
 

@@ -12,9 +12,14 @@ export function packageEntryUrl(): string {
   return new URL(fromSource ? '../index.ts' : '../index.js', import.meta.url).href;
 }
 
-/** A resolve hook: 'tessera' resolves normally when it can (the user's install), else to this package. */
-function hooksSource(target: string): string {
+/**
+ * Loader hooks for the script's process: 'tessera' resolves normally when it can (the user's
+ * install), else to this package; the script itself loads as an ES module (top-level await
+ * works) even outside a `"type": "module"` package.
+ */
+function hooksSource(target: string, script: string): string {
   return `const TARGET = ${JSON.stringify(target)};
+const SCRIPT = ${JSON.stringify(script)};
 export async function resolve(specifier, context, next) {
   if (specifier === 'tessera') {
     try {
@@ -24,7 +29,11 @@ export async function resolve(specifier, context, next) {
       throw e;
     }
   }
-  return next(specifier, context);
+  const r = await next(specifier, context);
+  return r.url === SCRIPT ? { ...r, format: 'module' } : r;
+}
+export async function load(url, context, next) {
+  return next(url, url === SCRIPT ? { ...context, format: 'module' } : context);
 }
 `;
 }
@@ -52,7 +61,7 @@ the script are passed to it (process.argv.slice(2)). The exit code is the script
     const dir = mkdtempSync(join(tmpdir(), 'tessera-train-'));
     const hooks = join(dir, 'hooks.mjs');
     const register = join(dir, 'register.mjs');
-    writeFileSync(hooks, hooksSource(packageEntryUrl()));
+    writeFileSync(hooks, hooksSource(packageEntryUrl(), pathToFileURL(path).href));
     writeFileSync(
       register,
       `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,

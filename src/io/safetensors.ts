@@ -273,6 +273,8 @@ export function halfToFloat(h: number): number {
  */
 export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   if (!(bytes instanceof Uint8Array)) fail(`expected a Uint8Array of file bytes, got ${typeof bytes}`);
+  // A Node Buffer's slice() is a view, not a copy: work on a plain Uint8Array over the same bytes.
+  bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8) fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length prefix`);
   const head = new DataView(bytes.buffer, bytes.byteOffset, 8);
   const n64 = head.getBigUint64(0, true);

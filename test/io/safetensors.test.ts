@@ -53,6 +53,17 @@ test('round trip keeps names, shapes, dtypes, values and metadata', () => {
   assert.deepEqual(metadata, { format: 'pt', note: 'hi' });
 });
 
+test('decodes from a Node Buffer view at an odd offset (readFileSync pools small files)', () => {
+  const bytes = encodeSafetensors({ a: tensor([1, 2, 3], [3]), b: tensor([4, 5], [2], 'int32') });
+  const pool = Buffer.alloc(bytes.length + 8192);
+  pool.set(bytes, 4097);
+  const view = pool.subarray(4097, 4097 + bytes.length);
+  const { tensors } = decodeSafetensors(view);
+  assert.deepEqual(tensors.a?.toArray(), [1, 2, 3]);
+  assert.deepEqual(tensors.b?.toArray(), [4, 5]);
+  assert.equal(tensors.a?.dataSync().buffer.byteLength, 12);
+});
+
 test('encoded bytes follow the format exactly', () => {
   const bytes = encodeSafetensors({ w: tensor([1, 2], [2]) });
   const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
