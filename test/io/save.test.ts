@@ -59,7 +59,7 @@ test('sequential: save/load gives bit-identical predictions and the saved layout
   );
   assert.deepEqual(json.signature.inputs[0]?.shape, [null, 6]);
   assert.deepEqual(json.signature.outputs[0]?.shape, [null, 3]);
-  assert.equal((json.trainingConfig?.optimizerConfig as { className: string }).className, 'Adam');
+  assert.equal((json.trainingConfig as { optimizerConfig: { className: string } }).optimizerConfig.className, 'Adam');
   const loaded = await loadModel(dir);
   assert.ok(bits(loaded.predict(x) as Tensor).equals(bits(m.predict(x) as Tensor)));
   assert.equal(loaded.optimizer.iterations, m.optimizer.iterations);
