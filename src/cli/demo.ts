@@ -21,7 +21,8 @@ Options:
   --model-repository DIR  where to save (default ./models)
   --seed N                random seed for initialisation and shuffling (default 42)
   --port N                port to serve the trained model on afterwards (default 8000)
-  --no-serve              exit after saving instead of serving the model`,
+  --serve / --no-serve    serve the model afterwards and print a curl command (default: when
+                          stdout is a terminal)`,
   async run(args) {
     const { values } = parseFlags(
       'demo',
@@ -32,6 +33,7 @@ Options:
         'model-repository': { type: 'string' },
         seed: { type: 'string' },
         port: { type: 'string' },
+        serve: { type: 'boolean' },
         'no-serve': { type: 'boolean' },
       },
       false,
@@ -62,7 +64,7 @@ Options:
     await saveModel(model, dir);
     console.log(`Saved to ${dir}/ (model.json + weights.safetensors)`);
     console.log(`Serve it with:\n  tessera serve --model-repository ${repo}`);
-    if (values['no-serve']) return 0;
+    if (values['no-serve'] || !(values.serve || process.stdout.isTTY)) return 0;
     const { serveDemo } = await import('../serve/demo.js');
     return serveDemo(repo, 'mnist-cnn', xTest, yTest, intFlag('demo', 'port', values.port, 8000));
   },
