@@ -7,7 +7,8 @@
         "native/threadpool.cc",
         "native/gemm.cc",
         "native/conv.cc",
-        "native/ops.cc"
+        "native/ops.cc",
+        "native/rnn.cc"
       ],
       "include_dirs": ["native"],
       "defines": ["NAPI_VERSION=8"],

@@ -604,6 +604,9 @@ TSR_FN(Adam) {
 
 }  // namespace
 
+// Fused recurrent kernels (native/rnn.cc).
+void tsr_register_rnn(napi_env env, napi_value exports);
+
 NAPI_MODULE_INIT() {
   struct Entry {
     const char* name;
@@ -641,5 +644,6 @@ NAPI_MODULE_INIT() {
     napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.cb, nullptr, &fnv);
     napi_set_named_property(env, exports, e.name, fnv);
   }
+  tsr_register_rnn(env, exports);
   return exports;
 }
