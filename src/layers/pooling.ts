@@ -59,16 +59,14 @@ abstract class Pooling extends Layer {
       this.name,
       this.dims === 1 ? '[batch, width, channels]' : '[batch, height, width, channels]',
     );
-    const spatial = s
-      .slice(1, 1 + this.dims)
-      .map((d, i) =>
-        d === null
-          ? null
-          : convOutputLength(d, this.poolSize[i] as number, {
-              stride: this.strides[i] as number,
-              padding: this.padding,
-            }),
-      );
+    const spatial = s.slice(1, 1 + this.dims).map((d, i) =>
+      d === null
+        ? null
+        : convOutputLength(d, this.poolSize[i] as number, {
+            stride: this.strides[i] as number,
+            padding: this.padding,
+          }),
+    );
     return [s[0] ?? null, ...spatial, s[s.length - 1] ?? null];
   }
 

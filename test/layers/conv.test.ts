@@ -7,7 +7,6 @@ import {
   DepthwiseConv2D,
   layerFromConfig,
   layers,
-  SeparableConv2D,
   type SymbolicTensor,
 } from '../../src/layers/index.js';
 import { assertClose } from '../helpers/gradcheck.js';
