@@ -342,12 +342,10 @@ describe('save / restore', () => {
           [b, gb!],
         ]);
       }
-      const saved = a
-        .getWeights()
-        .map(({ name, tensor: t }) => ({
-          name,
-          tensor: tensor(Float32Array.from(t.dataSync() as ArrayLike<number>), t.shape, t.dtype),
-        }));
+      const saved = a.getWeights().map(({ name, tensor: t }) => ({
+        name,
+        tensor: tensor(Float32Array.from(t.dataSync() as ArrayLike<number>), t.shape, t.dtype),
+      }));
       assert.ok(saved.some((x) => x.name === 'iterations' && x.tensor.dataSync()[0] === 2));
       assert.ok(saved.every((x) => x.name === 'iterations' || x.name === 'u_product' || x.name.startsWith('dense/')));
       // a fresh optimizer and copies of the variables
