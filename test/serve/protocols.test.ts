@@ -1,0 +1,244 @@
+/** End-to-end over real HTTP: saved dense and conv models served with KServe V2 (JSON, binary) and TF Serving REST. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createRunner } from '../../src/serve/runner.js';
+import { type ModelServer, startServer } from '../../src/serve/server.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { addModel, convModel, denseModel } from './models.js';
+import { call, SILENT, tempRepo } from './util.js';
+
+let server: ModelServer;
+let repo: string;
+const X = [
+  [0.5, -1, 2, 0.25],
+  [1, 2, 3, 4],
+  [-3, 0.125, 0, 1.5],
+];
+/** The reference: the same saved model run in-process, row by row. */
+let expected: Float32Array[];
+let inName: string;
+let outName: string;
+
+before(async () => {
+  repo = tempRepo();
+  await addModel(repo, 'dense', 1, denseModel());
+  await addModel(repo, 'dense_nb', 1, denseModel(), { maxBatchSize: 0 });
+  await addModel(repo, 'conv', 1, convModel());
+  const runner = await createRunner(`${repo}/dense/1`);
+  inName = runner.signature.inputs[0]!.name;
+  outName = runner.signature.outputs[0]!.name;
+  expected = X.map(
+    (row) =>
+      (runner.infer({ [inName]: new Tensor(new Float32Array(row), [1, 4]) })[outName] as Tensor)
+        .dataSync()
+        .slice() as Float32Array,
+  );
+  server = await startServer({ modelRepository: repo, port: 0, ...SILENT });
+});
+after(() => server.close());
+
+const flat = (rows: Float32Array[]) => rows.flatMap((r) => Array.from(r));
+
+describe('KServe V2', () => {
+  test('server metadata, liveness, readiness', async () => {
+    const meta = await call(`${server.url}/v2`);
+    assert.equal(meta.status, 200);
+    assert.equal(meta.json().name, 'tessera');
+    assert.ok(meta.json().extensions.includes('binary_tensor_data'));
+    assert.equal((await call(`${server.url}/v2/health/live`)).status, 200);
+    assert.equal((await call(`${server.url}/v2/health/ready`)).status, 200);
+    assert.equal((await call(`${server.url}/v2/models/dense/ready`)).status, 200);
+    assert.equal((await call(`${server.url}/v2/models/dense/versions/1/ready`)).status, 200);
+  });
+
+  test('model metadata gives names, datatypes and shapes (-1 for the batch)', async () => {
+    const r = await call(`${server.url}/v2/models/dense`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json().inputs, [{ name: inName, datatype: 'FP32', shape: [-1, 4] }]);
+    assert.deepEqual(r.json().outputs, [{ name: outName, datatype: 'FP32', shape: [-1, 3] }]);
+    assert.deepEqual(r.json().versions, ['1']);
+    assert.equal((await call(`${server.url}/v2/models/dense/versions/1`)).json().name, 'dense');
+  });
+
+  test('infer with nested data echoes the id and matches the in-process model exactly', async () => {
+    const r = await call(`${server.url}/v2/models/dense/infer`, {
+      json: { id: 'req-7', inputs: [{ name: inName, shape: [3, 4], datatype: 'FP32', data: X }] },
+    });
+    assert.equal(r.status, 200, r.body.toString());
+    const body = r.json();
+    assert.equal(body.id, 'req-7');
+    assert.equal(body.model_name, 'dense');
+    assert.equal(body.model_version, '1');
+    assert.equal(body.outputs[0].name, outName);
+    assert.equal(body.outputs[0].datatype, 'FP32');
+    assert.deepEqual(body.outputs[0].shape, [3, 3]);
+    assert.deepEqual(body.outputs[0].data, flat(expected));
+  });
+
+  test('flat data, a versioned URL, and requested outputs', async () => {
+    const r = await call(`${server.url}/v2/models/dense/versions/1/infer`, {
+      json: { inputs: [{ name: inName, shape: [1, 4], datatype: 'FP32', data: X[1] }], outputs: [{ name: outName }] },
+    });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json().outputs[0].data, Array.from(expected[1]!));
+    assert.equal(r.json().id, undefined);
+  });
+
+  test('binary tensor data in and out', async () => {
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [{ name: inName, shape: [3, 4], datatype: 'FP32', parameters: { binary_data_size: 48 } }],
+        outputs: [{ name: outName, parameters: { binary_data: true } }],
+      }),
+    );
+    const data = Buffer.from(new Float32Array(X.flat()).buffer);
+    const r = await call(`${server.url}/v2/models/dense/infer`, {
+      method: 'POST',
+      body: Buffer.concat([header, data]),
+      headers: { 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(header.length) },
+    });
+    assert.equal(r.status, 200, r.body.toString());
+    const hl = Number(r.headers.get('inference-header-content-length'));
+    const head = JSON.parse(r.body.subarray(0, hl).toString());
+    assert.equal(head.outputs[0].parameters.binary_data_size, 36);
+    assert.deepEqual(head.outputs[0].shape, [3, 3]);
+    const bytes = r.body.subarray(hl);
+    const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    assert.deepEqual(Array.from(values), flat(expected));
+  });
+
+  test('binary_data_output for all outputs with JSON inputs', async () => {
+    const r = await call(`${server.url}/v2/models/dense/infer`, {
+      json: {
+        parameters: { binary_data_output: true },
+        inputs: [{ name: inName, shape: [1, 4], datatype: 'FP32', data: X[2] }],
+      },
+    });
+    assert.equal(r.status, 200);
+    const hl = Number(r.headers.get('inference-header-content-length'));
+    const bytes = r.body.subarray(hl);
+    assert.equal(bytes.length, 12);
+    assert.deepEqual(
+      Array.from(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 12))),
+      Array.from(expected[2]!),
+    );
+  });
+
+  test('a conv model over V2 matches the in-process model', async () => {
+    const runner = await createRunner(`${repo}/conv/1`);
+    const cin = runner.signature.inputs[0]!.name;
+    const img = Array.from({ length: 64 }, (_, i) => Math.round(Math.cos(i) * 100) / 100);
+    const want = (
+      runner.infer({ [cin]: new Tensor(new Float32Array(img), [1, 8, 8, 1]) })[
+        runner.signature.outputs[0]!.name
+      ] as Tensor
+    ).dataSync();
+    const r = await call(`${server.url}/v2/models/conv/infer`, {
+      json: { inputs: [{ name: cin, shape: [1, 8, 8, 1], datatype: 'FP32', data: img }] },
+    });
+    assert.equal(r.status, 200, r.body.toString());
+    assert.deepEqual(r.json().outputs[0].data, Array.from(want));
+    const probs = r.json().outputs[0].data as number[];
+    assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+  });
+});
+
+describe('TF Serving REST', () => {
+  test('row format: instances -> predictions', async () => {
+    const r = await call(`${server.url}/v1/models/dense:predict`, { json: { instances: X } });
+    assert.equal(r.status, 200, r.body.toString());
+    assert.deepEqual(
+      r.json().predictions,
+      expected.map((e) => Array.from(e)),
+    );
+  });
+
+  test('row format with named inputs, version and label-free URL', async () => {
+    const r = await call(`${server.url}/v1/models/dense/versions/1:predict`, {
+      json: { instances: [{ [inName]: X[0] }] },
+    });
+    assert.equal(r.status, 200, r.body.toString());
+    assert.deepEqual(r.json().predictions, [Array.from(expected[0]!)]);
+  });
+
+  test('columnar format: inputs -> outputs', async () => {
+    const r = await call(`${server.url}/v1/models/dense:predict`, { json: { inputs: { [inName]: X.slice(0, 2) } } });
+    assert.equal(r.status, 200, r.body.toString());
+    assert.deepEqual(
+      r.json().outputs,
+      expected.slice(0, 2).map((e) => Array.from(e)),
+    );
+  });
+
+  test('status and metadata', async () => {
+    const s = await call(`${server.url}/v1/models/dense`);
+    assert.equal(s.status, 200);
+    assert.deepEqual(s.json().model_version_status, [
+      { version: '1', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } },
+    ]);
+    const m = await call(`${server.url}/v1/models/dense/metadata`);
+    const sig = m.json().metadata.signature_def.signature_def.serving_default;
+    assert.equal(sig.inputs[inName].dtype, 'DT_FLOAT');
+    assert.deepEqual(
+      sig.inputs[inName].tensor_shape.dim.map((d: { size: string }) => d.size),
+      ['-1', '4'],
+    );
+  });
+});
+
+describe('dynamic batching', () => {
+  test('concurrent requests are batched and give bit-identical answers to unbatched ones', async () => {
+    const rows = Array.from({ length: 64 }, (_, k) => [Math.sin(k), Math.cos(k) * 3, k / 7, -k / 5]);
+    const names: Record<string, string> = {
+      dense: inName,
+      dense_nb: (await call(`${server.url}/v2/models/dense_nb`)).json().inputs[0].name,
+    };
+    const ask = (model: string, row: number[]) =>
+      call(`${server.url}/v2/models/${model}/infer`, {
+        json: { inputs: [{ name: names[model], shape: [1, 4], datatype: 'FP32', data: row }] },
+      }).then((r) => {
+        assert.equal(r.status, 200);
+        return r.json().outputs[0].data as number[];
+      });
+    const before = server.metrics.of('dense', '1').executions;
+    const batched = await Promise.all(rows.map((r) => ask('dense', r)));
+    const execs = server.metrics.of('dense', '1').executions - before;
+    const alone = [];
+    for (const r of rows) alone.push(await ask('dense_nb', r));
+    assert.deepEqual(batched, alone);
+    assert.ok(execs < rows.length, `expected batching: ${execs} executions for ${rows.length} requests`);
+    const nb = server.metrics.of('dense_nb', '1');
+    assert.equal(nb.executions, nb.inferences);
+  });
+});
+
+describe('operations endpoints', () => {
+  test('/metrics exposes per-model counters', async () => {
+    const r = await call(`${server.url}/metrics`);
+    assert.equal(r.status, 200);
+    const text = r.body.toString();
+    const m = server.metrics.of('dense', '1');
+    assert.match(text, new RegExp(`tessera_request_success_total\\{model="dense",version="1"\\} ${m.success}\\n`));
+    assert.match(text, new RegExp(`tessera_execution_count_total\\{model="dense",version="1"\\} ${m.executions}\\n`));
+    assert.match(text, new RegExp(`tessera_inference_count_total\\{model="dense",version="1"\\} ${m.inferences}\\n`));
+    assert.match(text, /tessera_batch_size_bucket\{model="dense",version="1",le="\+Inf"\} \d+/);
+    assert.match(text, /tessera_queue_depth\{model="dense",version="1"\} 0/);
+    assert.ok(m.success >= 5);
+  });
+
+  test('/docs is an OpenAPI document listing the endpoints', async () => {
+    const r = await call(`${server.url}/docs`);
+    assert.equal(r.status, 200);
+    const doc = r.json();
+    assert.equal(doc.openapi, '3.1.0');
+    for (const p of ['/v2/models/{model}/infer', '/v1/models/{model}:predict', '/v2/repository/index', '/metrics'])
+      assert.ok(p in doc.paths, p);
+  });
+
+  test('X-Request-Id is honoured or generated', async () => {
+    const a = await call(`${server.url}/v2/health/live`, { headers: { 'X-Request-Id': 'abc-123' } });
+    assert.equal(a.headers.get('x-request-id'), 'abc-123');
+    const b = await call(`${server.url}/v2/health/live`);
+    assert.match(b.headers.get('x-request-id') ?? '', /^[0-9a-f]{8}-[0-9a-z]+$/);
+  });
+});
