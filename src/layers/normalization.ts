@@ -158,7 +158,10 @@ export class BatchNormalization extends Layer {
     let inner = 1;
     for (let i = 0; i < a; i++) outer *= x.shape[i] as number;
     for (let i = a + 1; i < x.rank; i++) inner *= x.shape[i] as number;
-    return ctx.training ? this.trainingForward(x, outer, inner) : this.inferenceForward(x, outer, inner);
+    // Keras: a frozen (trainable = false) BatchNormalization runs in inference mode even when training.
+    return ctx.training && this.trainable
+      ? this.trainingForward(x, outer, inner)
+      : this.inferenceForward(x, outer, inner);
   }
 
   /** Differentiable inputs and their data, in record order [x, gamma?, beta?]. */
@@ -176,26 +179,36 @@ export class BatchNormalization extends Layer {
     const m = outer * inner;
     const meanC = new Float64Array(C);
     const varC = new Float64Array(C);
-    for (let o = 0; o < outer; o++) {
-      for (let c = 0; c < C; c++) {
-        const base = (o * C + c) * inner;
-        let s = 0;
-        for (let i = 0; i < inner; i++) s += xd[base + i] as number;
-        meanC[c] = (meanC[c] as number) + s;
+    // One pass: per-channel sum and sum of squares (double accumulators).
+    if (inner === 1) {
+      for (let o = 0; o < outer; o++) {
+        const base = o * C;
+        for (let c = 0; c < C; c++) {
+          const v = xd[base + c] as number;
+          meanC[c] = (meanC[c] as number) + v;
+          varC[c] = (varC[c] as number) + v * v;
+        }
+      }
+    } else {
+      for (let o = 0; o < outer; o++) {
+        for (let c = 0; c < C; c++) {
+          const base = (o * C + c) * inner;
+          let s = 0;
+          let ss = 0;
+          for (let i = 0; i < inner; i++) {
+            const v = xd[base + i] as number;
+            s += v;
+            ss += v * v;
+          }
+          meanC[c] = (meanC[c] as number) + s;
+          varC[c] = (varC[c] as number) + ss;
+        }
       }
     }
-    for (let c = 0; c < C; c++) meanC[c] = m > 0 ? (meanC[c] as number) / m : 0;
-    for (let o = 0; o < outer; o++) {
-      for (let c = 0; c < C; c++) {
-        const base = (o * C + c) * inner;
-        const mu = meanC[c] as number;
-        let s = 0;
-        for (let i = 0; i < inner; i++) {
-          const d = (xd[base + i] as number) - mu;
-          s += d * d;
-        }
-        varC[c] = (varC[c] as number) + s;
-      }
+    for (let c = 0; c < C; c++) {
+      const mu = m > 0 ? (meanC[c] as number) / m : 0;
+      meanC[c] = mu;
+      varC[c] = m > 0 ? Math.max((varC[c] as number) / m - mu * mu, 0) : 0;
     }
     const rstd = new Float32Array(C);
     const scaleC = new Float32Array(C);
@@ -203,7 +216,6 @@ export class BatchNormalization extends Layer {
     const gd = this.gamma?.data as Float32Array | undefined;
     const bd = this.beta?.data as Float32Array | undefined;
     for (let c = 0; c < C; c++) {
-      varC[c] = m > 0 ? (varC[c] as number) / m : 0;
       const r = 1 / Math.sqrt((varC[c] as number) + this.epsilon);
       rstd[c] = r;
       const g = gd ? (gd[c] as number) : 1;
@@ -504,8 +516,9 @@ export class LayerNormalization extends Layer {
     const rows = cols === 0 ? 0 : x.size / cols;
     const input = toFloat(x);
     const xd = input.data as Float32Array;
-    const gd = this.gamma?.data as Float32Array | undefined;
-    const bd = this.beta?.data as Float32Array | undefined;
+    // Missing gamma / beta act as ones / zeros, so the loops have no branches.
+    const gd = (this.gamma?.data as Float32Array | undefined) ?? new Float32Array(cols).fill(1);
+    const bd = (this.beta?.data as Float32Array | undefined) ?? new Float32Array(cols);
     const means = new Float32Array(rows);
     const rstds = new Float32Array(rows);
     const out = Tensor.empty(x.shape, 'float32');
@@ -513,28 +526,20 @@ export class LayerNormalization extends Layer {
     const eps = this.epsilon;
     for (let r = 0; r < rows; r++) {
       const base = r * cols;
+      // One pass for sum and sum of squares (double accumulators), one for the output.
       let s = 0;
-      for (let j = 0; j < cols; j++) s += xd[base + j] as number;
-      const mu = s / cols;
-      let v = 0;
+      let ss = 0;
       for (let j = 0; j < cols; j++) {
-        const d = (xd[base + j] as number) - mu;
-        v += d * d;
+        const v = xd[base + j] as number;
+        s += v;
+        ss += v * v;
       }
-      const rs = 1 / Math.sqrt(v / cols + eps);
+      const mu = s / cols;
+      const rs = 1 / Math.sqrt(Math.max(ss / cols - mu * mu, 0) + eps);
       means[r] = mu;
       rstds[r] = rs;
-      if (gd && bd) {
-        for (let j = 0; j < cols; j++)
-          od[base + j] = ((xd[base + j] as number) - mu) * rs * (gd[j] as number) + (bd[j] as number);
-      } else {
-        for (let j = 0; j < cols; j++) {
-          let y = ((xd[base + j] as number) - mu) * rs;
-          if (gd) y *= gd[j] as number;
-          if (bd) y += bd[j] as number;
-          od[base + j] = y;
-        }
-      }
+      for (let j = 0; j < cols; j++)
+        od[base + j] = ((xd[base + j] as number) - mu) * rs * (gd[j] as number) + (bd[j] as number);
     }
     const gamma = this.gamma;
     const beta = this.beta;
@@ -548,32 +553,31 @@ export class LayerNormalization extends Layer {
       const dbeta = beta?.requiresGrad ? new Float64Array(cols) : null;
       const dx = needDx ? Tensor.empty(x.shape, 'float32') : null;
       const dxd = dx?.data as Float32Array | undefined;
+      const dg = dgamma ?? new Float64Array(cols);
+      const db = dbeta ?? new Float64Array(cols);
       for (let r = 0; r < rows; r++) {
         const base = r * cols;
         const mu = means[r] as number;
         const rs = rstds[r] as number;
-        if (dgamma || dbeta) {
-          for (let j = 0; j < cols; j++) {
-            const gj = g[base + j] as number;
-            if (dgamma) dgamma[j] = (dgamma[j] as number) + gj * ((xd[base + j] as number) - mu) * rs;
-            if (dbeta) dbeta[j] = (dbeta[j] as number) + gj;
-          }
+        // Pass 1: the row sums of dxhat and dxhat * xhat, and the gamma / beta gradient terms.
+        let a = 0;
+        let b = 0;
+        for (let j = 0; j < cols; j++) {
+          const gj = g[base + j] as number;
+          const xhat = ((xd[base + j] as number) - mu) * rs;
+          const dxhat = gj * (gd[j] as number);
+          a += dxhat;
+          b += dxhat * xhat;
+          dg[j] = (dg[j] as number) + gj * xhat;
+          db[j] = (db[j] as number) + gj;
         }
-        if (dxd) {
-          let a = 0;
-          let b = 0;
-          for (let j = 0; j < cols; j++) {
-            const dxhat = (g[base + j] as number) * (gd ? (gd[j] as number) : 1);
-            a += dxhat;
-            b += dxhat * ((xd[base + j] as number) - mu) * rs;
-          }
-          a /= cols;
-          b /= cols;
-          for (let j = 0; j < cols; j++) {
-            const xhat = ((xd[base + j] as number) - mu) * rs;
-            const dxhat = (g[base + j] as number) * (gd ? (gd[j] as number) : 1);
-            dxd[base + j] = rs * (dxhat - a - xhat * b);
-          }
+        if (!dxd) continue;
+        a /= cols;
+        b /= cols;
+        // Pass 2: dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
+        for (let j = 0; j < cols; j++) {
+          const xhat = ((xd[base + j] as number) - mu) * rs;
+          dxd[base + j] = rs * ((g[base + j] as number) * (gd[j] as number) - a - xhat * b);
         }
       }
       const grads: (Tensor | null)[] = [dx];

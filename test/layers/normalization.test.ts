@@ -78,6 +78,21 @@ describe('BatchNormalization', () => {
     assertClose(gb!.dataSync(), rb!.dataSync(), 1e-4);
   });
 
+  test('a frozen layer (trainable = false) uses the moving statistics even in training and does not update them', () => {
+    const bn = new BatchNormalization();
+    const x = tensor([
+      [1, 2],
+      [3, 6],
+    ]);
+    bn.apply(x);
+    bn.trainable = false;
+    const y = bn.apply(x, { training: true }) as Tensor;
+    const r = 1 / Math.sqrt(1 + 1e-3);
+    assertClose(y.dataSync(), [r, 2 * r, 3 * r, 6 * r], 1e-5);
+    assertClose(bn.movingMean!.dataSync(), [0, 0]);
+    assert.equal(bn.trainableWeights.length, 0);
+  });
+
   test('finite-difference gradient w.r.t. the input (training and inference; axis 1 of NCHW-like input)', () => {
     const train = new BatchNormalization({ axis: 1 });
     const x = randomNormal([3, 2, 2], { seed: 3 });
