@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ShapeError, type Tensor, tensor, ValueError, Variable } from 'tessera';
+import { div, ShapeError, square, sum, type Tensor, tensor, ValueError, Variable } from 'tessera';
 import { getOptimizer, type Optimizer, optimizers, schedules } from '../../src/model/optimizers/index.js';
 import { scope } from '../../src/tensor/engine.js';
 import { assertClose } from '../helpers/gradcheck.js';
@@ -40,6 +40,19 @@ describe('SGD', () => {
     const trace = runQuadratic(optimizers.sgd({ learningRate: 0.1, momentum: 0.9 }), w, 3);
     // v3 = 0.9 * -0.18 - 0.1 * 0.72 = -0.234, w3 = 0.486
     assertClose(trace.flat(), [0.9, 0.72, 0.486], 1e-6);
+  });
+
+  it('minimize() differentiates the loss: the Keras doc example through autograd', () => {
+    const w = v([1]);
+    const opt = optimizers.sgd({ learningRate: 0.1, momentum: 0.9 });
+    const loss = () => div(sum(square(w)), 2);
+    const l0 = opt.minimize(loss, [w]);
+    assertClose(vals(l0), [0.5], 1e-7);
+    assertClose(vals(w), [0.9], 1e-6);
+    opt.minimize(loss, [w]);
+    assertClose(vals(w), [0.72], 1e-6);
+    const w2 = v([1, 2]);
+    assert.throws(() => opt.minimize(() => square(w2), [w2]), /scalar/);
   });
 
   it('nesterov: w += momentum * v - lr * g', () => {

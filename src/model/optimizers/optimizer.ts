@@ -5,6 +5,7 @@
  * is created lazily on a variable's first update as untracked Float32Arrays held by
  * non-trainable Variables, so it outlives the engine's per-step scope and is never recycled.
  */
+import { variableGrads } from '../../autograd/tape.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../../tensor/errors.js';
 import { Tensor, Variable } from '../../tensor/tensor.js';
 import { isLearningRateSchedule, type LearningRateSchedule, scheduleFromConfig } from './schedules.js';
@@ -144,6 +145,21 @@ export abstract class Optimizer {
       this.updateVariable(v, param, grad, lr, step, wd);
     }
     this.iterations = step;
+  }
+
+  /**
+   * Differentiate f() with respect to `variables` and apply one update; returns f's value.
+   * @example const w = variable([1]); optimizers.sgd({ learningRate: 0.1 }).minimize(() => sum(square(w)), [w])
+   */
+  minimize(f: () => Tensor, variables: readonly Variable[]): Tensor {
+    const { value, grads } = variableGrads(f, variables);
+    if (value.size !== 1) {
+      throw new ShapeError(
+        `${this.className}.minimize expected f to return a scalar loss, got shape ${fmtShape(value.shape)}`,
+      );
+    }
+    this.applyGradients(variables.map((v) => [v, grads.get(v) ?? null] as const));
+    return value;
   }
 
   private usesWeightDecay(v: Variable): boolean {
