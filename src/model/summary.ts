@@ -46,7 +46,8 @@ export function summaryLines(model: Model): string[] {
   const widths = withConnections ? [34, 26, 12, 30] : [33, 26, 12];
   const total = widths.reduce((a, b) => a + b, 0);
   const headers = ['Layer (type)', 'Output Shape', 'Param #', 'Connected to'].slice(0, widths.length);
-  const line = (cells: string[]) => ` ${cells.map((c, i) => fit(c, widths[i] as number)).join('')}`.trimEnd();
+  const line = (cells: string[]) =>
+    ` ${cells.map((c, i) => (i === cells.length - 1 ? c : fit(c, widths[i] as number))).join('')}`.trimEnd();
   const out: string[] = [`Model: "${model.name}"`, '_'.repeat(total), line(headers), '='.repeat(total)];
   rows.forEach((r, i) => {
     const cells = [r.name, r.shape, formatCount(r.params)];
