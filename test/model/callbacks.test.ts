@@ -119,9 +119,9 @@ describe('callbacks', () => {
     assert.equal(es.stoppedEpoch, 3);
     assert.equal(es.bestEpoch, 1);
     const now = m.getWeights();
-    now.forEach((w, i) =>
-      assert.deepEqual(Array.from(w.dataSync()), Array.from((bestWeights[i] as Tensor).dataSync())),
-    );
+    for (const [i, w] of now.entries()) {
+      assert.deepEqual(Array.from(w.dataSync()), Array.from((bestWeights[i] as Tensor).dataSync()));
+    }
   });
 
   test('earlyStopping mode auto maximises accuracy; baseline', async () => {
