@@ -260,7 +260,7 @@ describe('getLoss', () => {
   it('passes loss functions through, wraps plain functions, rebuilds from { className, config }', () => {
     const l = losses.huber({ delta: 2 });
     assert.equal(getLoss(l), l);
-    const rebuilt = getLoss({ className: l.className, config: l.getConfig() });
+    const rebuilt = getLoss({ className: l.className as string, config: l.getConfig() });
     assertClose(vals(rebuilt(tensor([[0]]), tensor([[3]]))), [4]);
     const bce = getLoss({ className: 'BinaryCrossentropy', config: { fromLogits: true } });
     assert.equal(bce.fromLogits, true);

@@ -23,8 +23,8 @@ export interface LossFunction {
   (yTrue: Tensor, yPred: Tensor): Tensor;
   /** The Keras name, e.g. 'sparse_categorical_crossentropy'. */
   readonly name: string;
-  /** The Keras class name, e.g. 'SparseCategoricalCrossentropy'. */
-  readonly className: string;
+  /** The Keras class name, e.g. 'SparseCategoricalCrossentropy' ('Custom' for wrapped functions); the getLoss key. */
+  readonly className?: string;
   readonly fromLogits?: boolean;
   getConfig(): Record<string, unknown>;
 }
