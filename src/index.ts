@@ -13,3 +13,8 @@ export * from './tensor/errors.js';
 export { Random, setSeed } from './tensor/random.js';
 export { broadcastShapes } from './tensor/shape.js';
 export { type GradNode, isTensor, type NestedArray, Tensor, Variable } from './tensor/tensor.js';
+export * from './layers/index.js';
+export * from './model/index.js';
+export * from './io/index.js';
+export * from './data/index.js';
+export * from './serve/index.js';
