@@ -96,7 +96,7 @@ export class Embedding extends Layer {
   }
 
   /** The mask for ids: true where the id is not 0 (null without maskZero). */
-  computeMask(ids: Tensor): Tensor | null {
+  computeMask(ids: Tensor, _mask: Tensor | null = null): Tensor | null {
     if (!this.maskZero) return null;
     const m = new Uint8Array(ids.size);
     const d = ids.data;
@@ -148,24 +148,19 @@ export class Masking extends Layer {
       );
     }
     if (x.dtype !== 'float32') throw new DTypeError(`${this.name} expected float32 input, got ${x.dtype}`);
-    const mask = this.computeMask(x);
+    const mask = this.computeMask(x, ctx.mask ?? getMask(x));
     const steps = mask.size;
     const feat = x.size / steps;
     const keepW = new Float32Array(x.size);
     const md = mask.data;
     for (let s = 0; s < steps; s++) if (md[s]) keepW.fill(1, s * feat, (s + 1) * feat);
     const out = mulConst(x, new Tensor(keepW, x.shape, 'float32'));
-    const prev = ctx.mask ?? getMask(x);
-    if (prev) {
-      const pd = prev.data;
-      for (let i = 0; i < md.length; i++) md[i] = md[i] && pd[i] ? 1 : 0;
-    }
     setMask(out, mask);
     return out;
   }
 
-  /** true where some feature differs from maskValue, shape x.shape without the last dim. */
-  computeMask(x: Tensor): Tensor {
+  /** true where some feature differs from maskValue (and the incoming mask), shape x.shape without the last dim. */
+  computeMask(x: Tensor, prev: Tensor | null = null): Tensor {
     const feat = x.shape[x.rank - 1] as number;
     const steps = x.size / feat;
     const d = x.data;
@@ -178,6 +173,7 @@ export class Masking extends Layer {
         }
       }
     }
+    if (prev) for (let s = 0; s < steps; s++) if (!prev.data[s]) m[s] = 0;
     return new Tensor(m, x.shape.slice(0, -1), 'bool');
   }
 

@@ -252,6 +252,12 @@ export abstract class RecurrentLayer extends Layer {
     return this.returnState ? [output, ...states] : output;
   }
 
+  /** The mask passed on: the input's with returnSequences, else none (Keras). */
+  computeMask(inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
+    const x = Array.isArray(inputs) ? (inputs[0] as Tensor) : inputs;
+    return this.returnSequences ? (mask ?? getMask(x)) : null;
+  }
+
   override computeOutputShape(inputShape: ShapeLike | ShapeLike[]): ShapeLike | ShapeLike[] {
     const list = Array.isArray(inputShape[0]) ? (inputShape as ShapeLike[]) : [inputShape as ShapeLike];
     const s = singleShape(list[0] as ShapeLike, this.name);

@@ -179,6 +179,12 @@ export class Bidirectional extends Wrapper {
     return all.length === 1 ? (all[0] as ShapeLike) : all;
   }
 
+  /** The mask passed on: the input's with returnSequences, else none (Keras). */
+  computeMask(inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
+    const x = Array.isArray(inputs) ? (inputs[0] as Tensor) : inputs;
+    return this.forwardLayer.returnSequences ? (mask ?? getMask(x)) : null;
+  }
+
   resetStates(): void {
     this.forwardLayer.resetStates();
     this.backwardLayer.resetStates();
@@ -234,6 +240,11 @@ export class TimeDistributed extends Wrapper {
     if (mask) setMask(out, mask);
     return out;
   }
+  /** The input's mask, unchanged. */
+  computeMask(inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
+    return mask ?? getMask(Array.isArray(inputs) ? (inputs[0] as Tensor) : inputs);
+  }
+
   override computeOutputShape(inputShape: ShapeLike | ShapeLike[]): ShapeLike {
     const s = singleShape(inputShape, this.name);
     const inner = this.layer.computeOutputShape([null, ...s.slice(2)]) as ShapeLike;

@@ -48,7 +48,7 @@ function layerGrads(layer: RecurrentLayer, x: Tensor, w: Tensor): { y: Tensor; g
   const ws = layer.weights;
   let y: Tensor | null = null;
   const { grads } = valueAndGrad((xx, ...vs) => {
-    ws.forEach((v, i) => v.assign(vs[i] as Tensor));
+    for (let i = 0; i < ws.length; i++) ws[i]!.assign(vs[i] as Tensor);
     y = layer.apply(xx) as Tensor;
     return sum(mul(y, w));
   })(x, ...ws);
