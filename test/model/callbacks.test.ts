@@ -257,6 +257,24 @@ describe('callbacks', () => {
     await m.fit(x, y, { epochs: 4, verbose: 0, callbacks: [new Scripted([3, 2, 2.5, 1]), ck] });
     assert.deepEqual(saved, ['ckpt/ep01-3.0', 'ckpt/ep02-2.0', 'ckpt/ep04-1.0']);
   });
+
+  test('modelCheckpoint without model.save falls back to io saveModel (a model folder)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-ckpt-'));
+    try {
+      const m = small();
+      const { x, y } = blobs(16, 4, 3);
+      await m.fit(x, y, {
+        epochs: 2,
+        verbose: 0,
+        callbacks: [callbacks.modelCheckpoint({ filepath: join(dir, 'ep{epoch}') })],
+      });
+      const json = JSON.parse(readFileSync(join(dir, 'ep2', 'model.json'), 'utf8'));
+      assert.equal(json.modelConfig.className, 'Sequential');
+      assert.ok(readFileSync(join(dir, 'ep1', 'weights.safetensors')).length > 100);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('progress output', () => {

@@ -145,6 +145,17 @@ describe('fit', () => {
     assert.deepEqual(m.runner?.fusion, [false]);
     assert.ok(Math.abs((fused.loss as number) - (plain.loss as number)) < 1e-5);
     assert.equal(fused.accuracy, plain.sparse_categorical_accuracy);
+    // One-hot labels with categoricalCrossentropy take the fused softmaxCrossEntropy path: same value.
+    const labels = y.dataSync();
+    const oneHot = tensor(
+      Array.from({ length: 16 }, (_, i) => [0, 1, 2].map((c) => (c === labels[i] ? 1 : 0))),
+      [16, 3],
+    );
+    m.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const cat = m.evaluate(x, oneHot);
+    assert.deepEqual(m.runner?.fusion, [true]);
+    assert.ok(Math.abs((cat.loss as number) - (fused.loss as number)) < 1e-5);
+    assert.equal(cat.accuracy, fused.accuracy);
   });
 });
 
