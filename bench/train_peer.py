@@ -1,0 +1,70 @@
+"""PyTorch peer for bench/train.ts: the seed dense model and the seed CNN, Adam, random data.
+
+Prints one JSON line: {"results": [{"model", "batch", "samplesPerSec": [runs...], "steps"}], "maxRssKb", ...}.
+Run by bench/train.ts with OPENBLAS_NUM_THREADS=1; uses torch.set_num_threads(2).
+"""
+import json
+import resource
+import sys
+import time
+
+import torch
+from torch import nn
+
+torch.set_num_threads(2)
+torch.manual_seed(0)
+
+
+def dense_model():
+    return nn.Sequential(nn.Linear(100, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+
+
+def cnn_model():
+    # channels-first in PyTorch; same layers and parameter count as the Keras model (121,930).
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 5 * 5, 64), nn.ReLU(), nn.Linear(64, 10),
+    )
+
+
+def run(cfg):
+    name, batch = cfg["model"], cfg["batch"]
+    model = dense_model() if name == "dense" else cnn_model()
+    shape = (batch, 100) if name == "dense" else (batch, 1, 28, 28)
+    x = torch.rand(shape)
+    y = torch.randint(0, 10, (batch,))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()  # softmax + cross-entropy on logits, as tessera fuses them
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    for _ in range(cfg["warmup"]):
+        step()
+    rates = []
+    steps_done = []
+    for _ in range(cfg["runs"]):
+        t0 = time.perf_counter()
+        n = 0
+        while n < cfg["steps"] and (n < cfg["minSteps"] or time.perf_counter() - t0 < cfg["maxSeconds"]):
+            step()
+            n += 1
+        dt = time.perf_counter() - t0
+        rates.append(n * batch / dt)
+        steps_done.append(n)
+    return {"model": name, "batch": batch, "samplesPerSec": rates, "steps": steps_done}
+
+
+def main():
+    configs = json.loads(sys.argv[1])
+    results = [run(c) for c in configs]
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"results": results, "maxRssKb": rss, "version": torch.__version__, "threads": torch.get_num_threads()}))
+
+
+if __name__ == "__main__":
+    main()
