@@ -262,7 +262,7 @@ describe('config round trip', () => {
     const again = sequential([layers.dense({ units: 2, activation: 'softmax', inputShape: [3] })]);
     again.compile({
       optimizer: tc.optimizerConfig as { className: string },
-      loss: tc.loss as string,
+      loss: tc.loss as { className: string },
       metrics: tc.metrics as string[],
     });
     assert.equal(again.optimizer.className, 'Adam');

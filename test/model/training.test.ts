@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { engineStats, log, mul, neg, setSeed, sum, type Tensor, tensor } from 'tessera';
 import { layers } from '../../src/layers/index.js';
-import { type Model, optimizers, sequential } from '../../src/model/index.js';
+import { optimizers, type Sequential, sequential } from '../../src/model/index.js';
 import { blobs, spiral } from './helpers-data.js';
 
-function mlp(hidden: number, inDim: number, classes: number, activation = 'tanh'): Model {
+function mlp(hidden: number, inDim: number, classes: number, activation = 'tanh'): Sequential {
   return sequential([
     layers.dense({ units: hidden, activation, inputShape: [inDim] }),
     layers.dense({ units: hidden, activation }),
