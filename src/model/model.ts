@@ -6,8 +6,9 @@
  */
 import { type CallContext, Layer, type LayerArgs, layerFromConfig, type ShapeLike } from '../layers/layer.js';
 import { add } from '../ops/arithmetic.js';
+import { newArray } from '../tensor/dtype.js';
 import { inScope, noGrad, scope } from '../tensor/engine.js';
-import { fmtShape, ValueError } from '../tensor/errors.js';
+import { ValueError } from '../tensor/errors.js';
 import { Tensor, type Variable } from '../tensor/tensor.js';
 import type { CallbackLike, Logs } from './callbacks/callback.js';
 import { type CompileArgs, type Compiled, fusionFor, resolveCompile, resolveMetrics } from './compile.js';
@@ -407,12 +408,6 @@ function newOutput(first: Tensor, n: number): Tensor {
   const rows = first.shape[0] as number;
   const rs = rows === 0 ? 0 : first.size / rows;
   const shape = [n, ...first.shape.slice(1)];
-  const data =
-    first.dtype === 'float32'
-      ? new Float32Array(n * rs)
-      : first.dtype === 'int32'
-        ? new Int32Array(n * rs)
-        : new Uint8Array(n * rs);
-  if (data.length !== n * rs) throw new ValueError(`predict: bad output ${fmtShape(shape)}`);
+  const data = newArray(first.dtype, n * rs);
   return new Tensor(data, shape, first.dtype);
 }
