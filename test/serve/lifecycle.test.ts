@@ -1,0 +1,124 @@
+/** Model lifecycle over HTTP: load / unload / index, version swaps under load, labels, SIGTERM drain. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type ModelServer, startServer } from '../../src/serve/server.js';
+import { addToy, TOY_RUNNER, toyBody } from './toy.js';
+import { call, SILENT, tempRepo } from './util.js';
+
+describe('repository API and version swaps', () => {
+  let server: ModelServer;
+  let repo: string;
+  before(async () => {
+    repo = tempRepo();
+    addToy(repo, 'm', 1, { delayMs: 2 }, { maxBatchSize: 8 });
+    server = await startServer({ modelRepository: repo, port: 0, runnerModule: TOY_RUNNER, ...SILENT });
+  });
+  after(() => server.close());
+
+  const infer = (path = '/v2/models/m/infer') => call(`${server.url}${path}`, { json: toyBody([[1, 1, 1, 1]]) });
+  const admin = (path: string) => call(`${server.url}/v2/repository${path}`, { method: 'POST' });
+
+  test('a new version goes live on load while requests keep flowing; none fails', async () => {
+    addToy(repo, 'm', 2, { delayMs: 2 }, { maxBatchSize: 8 });
+    let stop = false;
+    const seen: number[] = [];
+    const failures: string[] = [];
+    const client = async () => {
+      while (!stop) {
+        const r = await infer();
+        if (r.status !== 200) failures.push(`${r.status} ${r.body}`);
+        // toy output y = 2x + version
+        else seen.push(r.json().outputs[0].data[0] - 2);
+      }
+    };
+    const clients = Array.from({ length: 8 }, client);
+    await new Promise((r) => setTimeout(r, 150));
+    const load = await admin('/models/m/load');
+    assert.equal(load.status, 200, load.body.toString());
+    await new Promise((r) => setTimeout(r, 150));
+    stop = true;
+    await Promise.all(clients);
+    assert.deepEqual(failures, []);
+    assert.ok(seen.includes(1) && seen.includes(2), 'served by version 1, then version 2');
+    assert.equal(seen.at(-1), 2);
+    assert.ok(seen.lastIndexOf(1) < seen.indexOf(2) + 16, 'version 1 stops soon after version 2 goes live');
+    const index = (await admin('/index')).json();
+    assert.deepEqual(index, [{ name: 'm', version: '2', state: 'READY' }]);
+    assert.equal((await infer('/v2/models/m/versions/1/infer')).status, 404);
+  });
+
+  test('version policy "all" serves both versions; labels route TF Serving requests', async () => {
+    writeFileSync(
+      join(repo, 'm', 'config.json'),
+      JSON.stringify({ versionPolicy: { all: true }, labels: { stable: 1, canary: 2 } }),
+    );
+    assert.equal((await admin('/models/m/load')).status, 200);
+    const v1 = await infer('/v2/models/m/versions/1/infer');
+    const v2 = await infer('/v2/models/m/versions/2/infer');
+    assert.deepEqual([v1.json().outputs[0].data[0], v2.json().outputs[0].data[0]], [3, 4]);
+    const stable = await call(`${server.url}/v1/models/m/labels/stable:predict`, {
+      json: { instances: [[1, 1, 1, 1]] },
+    });
+    assert.deepEqual(stable.json().predictions[0], { y: [3, 3, 3, 3], s: [4] });
+    const canary = await call(`${server.url}/v1/models/m/labels/canary:predict`, {
+      json: { instances: [[1, 1, 1, 1]] },
+    });
+    assert.deepEqual(canary.json().predictions[0].y, [4, 4, 4, 4]);
+    const status = (await call(`${server.url}/v1/models/m`))
+      .json()
+      .model_version_status.map((s: { version: string }) => s.version)
+      .sort();
+    assert.deepEqual(status, ['1', '2']);
+  });
+
+  test('unload drains, then the model is gone; load brings it back', async () => {
+    const unload = await admin('/models/m/unload');
+    assert.equal(unload.status, 200);
+    const r = await infer();
+    assert.equal(r.status, 404);
+    assert.match(r.json().error, /unknown model 'm'/);
+    assert.deepEqual((await admin('/index')).json(), [{ name: 'm', state: 'UNLOADED' }]);
+    assert.equal((await admin('/models/m/load')).status, 200);
+    assert.equal((await infer()).status, 200);
+    const bad = await admin('/models/..%2Fetc/load');
+    assert.equal(bad.status, 400);
+    assert.match(bad.json().error, /invalid model name/);
+    assert.equal((await admin('/models/missing/load')).status, 404);
+  });
+});
+
+describe('SIGTERM', () => {
+  test('stops accepting, drains in-flight requests, exits 0', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', new URL('./fixtures/serve-child.ts', import.meta.url).pathname],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c) => {
+        out += c;
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const inflight = Array.from({ length: 3 }, () =>
+      call(`${url}/v2/models/slow/infer`, { json: toyBody([[1, 2, 3, 4]]) }),
+    );
+    await new Promise((r) => setTimeout(r, 60));
+    child.kill('SIGTERM');
+    const replies = await Promise.all(inflight);
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [200, 200, 200],
+    );
+    assert.equal(await exited, 0);
+    await assert.rejects(call(`${url}/v2/health/live`));
+  });
+});
