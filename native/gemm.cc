@@ -219,7 +219,9 @@ void gemm_serial(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, i
   }
   const Isa& s = isa();
   const int MR = s.MR, NR = s.NR;
-  const int64_t KC = s.KC;
+  // K blocks of (nearly) equal size, at most KC * 5/4 each: K = 288 is one block, not 256 + 32
+  const int64_t kBlocks = std::max<int64_t>(1, (K * 4 + s.KC * 5 - 1) / (s.KC * 5));
+  const int64_t KC = (K + kBlocks - 1) / kBlocks;
   const int64_t NC = std::min<int64_t>(s.NC, (N + NR - 1) / NR * NR);
   const int64_t MC = std::min<int64_t>(s.MC, (M + MR - 1) / MR * MR);
   const int64_t kcMax = std::min<int64_t>(KC, K);

@@ -34,7 +34,7 @@ struct Pool {
       // spin a little, then block
       int spins = 0;
       while (generation.load(std::memory_order_acquire) == seen) {
-        if (++spins < 20000) {
+        if (++spins < 4000) {
 #if defined(__x86_64__)
           __builtin_ia32_pause();
 #endif
@@ -104,12 +104,14 @@ struct Pool {
     }
     if (sleepers.load() > 0) cv.notify_all();
     drain(gen);
-    while (pending.load(std::memory_order_acquire) > 0) {
+    for (int spins = 0; pending.load(std::memory_order_acquire) > 0; spins++) {
+      if (spins < 4000) {
 #if defined(__x86_64__)
-      __builtin_ia32_pause();
-#else
-      std::this_thread::yield();
+        __builtin_ia32_pause();
 #endif
+      } else {
+        std::this_thread::yield();  // a worker was descheduled (oversubscribed machine)
+      }
     }
   }
 };
