@@ -37,11 +37,16 @@ export function signatureOf(dir: string): ServingSignature {
   return { inputs: conv(json.signature?.inputs, 'input'), outputs: conv(json.signature?.outputs, 'output') };
 }
 
+/** A ModelRunner whose infer is synchronous (a saved Tessera model). */
+export interface SavedModelRunner extends ModelRunner {
+  infer(inputs: Record<string, Tensor>): Record<string, Tensor>;
+}
+
 /**
  * Load a saved model as a ModelRunner (what each serving worker does).
  * @example const runner = await createRunner('models/mnist/1'); runner.infer({ input: x });
  */
-export async function createRunner(dir: string): Promise<ModelRunner> {
+export async function createRunner(dir: string): Promise<SavedModelRunner> {
   const signature = signatureOf(dir);
   const model = await loadModel(dir, { compile: false });
   return {
