@@ -33,6 +33,8 @@ interface WorkerOutput {
   results: Result[];
   maxRssKb: number;
   version?: string;
+  blas?: string;
+  python?: string;
   threads?: number;
   backend?: string;
 }
@@ -266,6 +268,12 @@ async function parent(): Promise<void> {
   console.log(
     `Peak RSS (whole process, all four configs): tessera ${mb(tes)} (${tes?.backend ?? '?'} backend), pytorch ${mb(pt)} (torch ${pt?.version ?? '?'}), tfjs ${mb(tj)} (${tj?.version ?? '?'}, ${tj?.backend ?? '?'})`,
   );
+  if (pt) {
+    const generic = pt.blas === 'generic';
+    console.log(
+      `PyTorch: ${pt.python ?? py} torch ${pt.version}, BLAS_INFO=${pt.blas ?? '?'}${generic ? ' (the reference BLAS: this torch build is far slower than an MKL/OpenBLAS one, so the ratios overstate tessera)' : ''}`,
+    );
+  }
   if (tes && pt) {
     console.log(`Memory target (tessera peak <= pytorch peak): ${tes.maxRssKb <= pt.maxRssKb ? 'met' : 'MISSED'}`);
   }

@@ -4,6 +4,7 @@ Prints one JSON line: {"results": [{"model", "batch", "samplesPerSec": [runs...]
 Run by bench/train.ts with OPENBLAS_NUM_THREADS=1; uses torch.set_num_threads(2).
 """
 import json
+import re
 import resource
 import sys
 import time
@@ -63,7 +64,13 @@ def main():
     configs = json.loads(sys.argv[1])
     results = [run(c) for c in configs]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"results": results, "maxRssKb": rss, "version": torch.__version__, "threads": torch.get_num_threads()}))
+    config = torch.__config__.show()
+    m = re.search(r"BLAS_INFO=([^,\s]+)", config)
+    blas = m.group(1) if m else "?"
+    print(json.dumps({
+        "results": results, "maxRssKb": rss, "version": torch.__version__,
+        "threads": torch.get_num_threads(), "blas": blas, "python": sys.executable,
+    }))
 
 
 if __name__ == "__main__":

@@ -35,8 +35,14 @@ the input/output signature and the training configuration.`,
     const tc = json.trainingConfig;
     if (tc) {
       const opt = tc.optimizerConfig as { className?: string; config?: { learningRate?: unknown } } | undefined;
+      const lossName = (l: unknown): string =>
+        Array.isArray(l)
+          ? `[${l.map(lossName).join(', ')}]`
+          : l && typeof l === 'object' && 'className' in l
+            ? String((l as { className: unknown }).className)
+            : String(l);
       console.log(
-        `Training: optimizer ${opt?.className ?? '?'} (learningRate ${JSON.stringify(opt?.config?.learningRate)}), loss ${JSON.stringify(tc.loss)}, metrics ${JSON.stringify(tc.metrics ?? [])}`,
+        `Training: optimizer ${opt?.className ?? '?'} (learningRate ${JSON.stringify(opt?.config?.learningRate)}), loss ${lossName(tc.loss)}, metrics ${JSON.stringify(tc.metrics ?? [])}`,
       );
     } else console.log('Training: not compiled');
     const bytes = statSync(join(dir, WEIGHTS_FILE)).size;

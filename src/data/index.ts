@@ -10,6 +10,8 @@ export {
   Dataset,
   fromArrays,
   type ShuffleOptions,
+  sliceRows,
+  takeRows,
   tensorDataset,
 } from './dataset.js';
 export { IdxError, mnistFromIdx, parseIdx, readIdx } from './idx.js';
