@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { datasets, IdxError, parseIdx, readIdx } from '../../src/data/index.js';
+import { datasets, IdxError, mnistFromIdx, parseIdx, readIdx } from '../../src/data/index.js';
 
 function counts(y: Int32Array): number[] {
   const c = new Array(10).fill(0);
@@ -131,4 +131,25 @@ test('IDX reader rejects malformed files', () => {
   bad(idx(0x0c, [1], new Uint8Array(8)), /needs 4 data bytes, the file has 8 \(trailing bytes\)/);
   bad(idx(0x08, [0xffffffff, 0xffffffff], new Uint8Array(1)), /needs .* data bytes, the file has 1/);
   bad(new Uint8Array([0x1f, 0x8b, 1, 2, 3]), /does not inflate/);
+});
+
+test('mnistFromIdx reads the four distributed files (plain or .gz) and scales images to [0, 1]', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-mnist-idx-'));
+  try {
+    const img = idx(0x08, [2, 28, 28], new Uint8Array(2 * 784).fill(255));
+    const lab = idx(0x08, [2], new Uint8Array([3, 9]));
+    writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(img));
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), lab);
+    writeFileSync(join(dir, 't10k-images-idx3-ubyte'), img);
+    writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(lab));
+    const m = mnistFromIdx(dir);
+    assert.deepEqual(m.xTrain.shape, [2, 28, 28, 1]);
+    assert.equal(m.xTrain.dtype, 'float32');
+    assert.equal(m.xTest.dataSync()[0], 1);
+    assert.deepEqual(m.yTest.toArray(), [3, 9]);
+    rmSync(join(dir, 't10k-labels-idx1-ubyte.gz'));
+    assert.throws(() => mnistFromIdx(dir), /no 't10k-labels-idx1-ubyte' \(or \.gz\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
