@@ -66,7 +66,7 @@ describe('TextVectorization', () => {
     const ia = Math.log(1 + 3 / 4);
     const ib = Math.log(1 + 3 / 2);
     assert.deepEqual(tf.getVocabulary(), ['[UNK]', 'a', 'b', 'c']);
-    const v = Array.from(tf.apply(['a a b']).dataSync());
+    const v = Array.from(tf.apply(['a a b']).dataSync() as Float32Array);
     assert.ok(Math.abs(v[1]! - 2 * ia) < 1e-6 && Math.abs(v[2]! - ib) < 1e-6 && v[3] === 0, String(v));
     const padded = new TextVectorization({
       outputMode: 'multiHot',
