@@ -4,11 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { layers, saveModel, sequential, setSeed } from 'tessera';
 import { commands, main, registerCommand } from '../../src/cli/main.js';
-import { saveModel } from '../../src/io/save.js';
-import { layers } from '../../src/layers/index.js';
-import { sequential } from '../../src/model/sequential.js';
-import { setSeed } from '../../src/tensor/random.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
 after(() => rmSync(root, { recursive: true, force: true }));

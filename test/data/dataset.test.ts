@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Dataset, fromArrays, tensorDataset } from '../../src/data/index.js';
-import { tensor } from '../../src/tensor/creation.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
+import { Dataset, fromArrays, type Tensor, tensor, tensorDataset } from 'tessera';
 
 test('tensorDataset batches {x, y} with dropRemainder and cardinality', async () => {
   const x = tensor(

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { datasets, IdxError, mnistFromIdx, parseIdx, readIdx } from '../../src/data/index.js';
+import { datasets, IdxError, mnistFromIdx, parseIdx, readIdx } from 'tessera';
 
 function counts(y: Int32Array): number[] {
   const c = new Array(10).fill(0);

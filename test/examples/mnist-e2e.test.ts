@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import '../../src/ops/index.js';
-import { datasets, sliceRows, tensorDataset } from '../../src/data/index.js';
-import { layers } from '../../src/layers/index.js';
-import { sequential } from '../../src/model/sequential.js';
-import { setSeed } from '../../src/tensor/random.js';
+import { datasets, layers, sequential, setSeed, sliceRows, tensorDataset } from 'tessera';
 
 test('end to end: an MLP on 2,000 real MNIST digits reaches >= 90% on 500 held-out digits', async () => {
   const t0 = performance.now();

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { decodeSafetensors, encodeSafetensors, halfToFloat, SafetensorsError } from '../../src/io/safetensors.js';
-import { tensor } from '../../src/tensor/creation.js';
-import { Tensor } from '../../src/tensor/tensor.js';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, Tensor, tensor } from 'tessera';
+import { halfToFloat } from '../../src/io/safetensors.js';
 
 /** Build a file by hand: header object + raw buffer bytes. */
 function build(header: unknown, buffer: Uint8Array, pad = true): Uint8Array {

@@ -3,15 +3,21 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import '../../src/ops/index.js';
-import { loadModel, ModelIOError, readModelJson, saveModel } from '../../src/io/index.js';
-import { input, layers } from '../../src/layers/index.js';
-import { model as functional } from '../../src/model/functional.js';
-import type { Model } from '../../src/model/model.js';
-import { sequential } from '../../src/model/sequential.js';
-import { randomUniform, tensor } from '../../src/tensor/creation.js';
-import { setSeed } from '../../src/tensor/random.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
+import {
+  model as functional,
+  input,
+  layers,
+  loadModel,
+  type Model,
+  ModelIOError,
+  randomUniform,
+  readModelJson,
+  saveModel,
+  sequential,
+  setSeed,
+  type Tensor,
+  tensor,
+} from 'tessera';
 
 const root = mkdtempSync(join(tmpdir(), 'tessera-save-'));
 after(() => rmSync(root, { recursive: true, force: true }));
