@@ -63,6 +63,15 @@ void gemm_serial(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, i
 // Same, split across the pool when the work is large enough.
 void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t csA, const float* B, int64_t rsB,
           int64_t csB, float* C, int64_t ldc, bool accumulate);
+// A supplied by a packer instead of a strided matrix (e.g. im2col fused into packing): pack
+// rows [i0, i0+mc) x cols [p0, p0+kc) of A into MR-row micro-panels, dst[panel][p][r], with
+// rows past mc zero-filled.
+struct APacker {
+  virtual void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, int MR, float* dst) const = 0;
+  virtual ~APacker() = default;
+};
+void gemm_serial_packed(int64_t M, int64_t N, int64_t K, const APacker& A, const float* B, int64_t rsB, int64_t csB,
+                        float* C, int64_t ldc, bool accumulate);
 const char* gemm_isa();
 void gemm_force_isa(int isa);  // testing: 0 auto, 1 scalar, 2 avx2, 3 avx512
 

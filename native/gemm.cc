@@ -209,8 +209,24 @@ void pack_b(int NR, int64_t kc, int64_t nc, const float* B, int64_t rsB, int64_t
 const char* gemm_isa() { return isa().name; }
 void gemm_force_isa(int v) { g_forced = v; }
 
+namespace {
+struct StridedA final : APacker {
+  const float* A;
+  int64_t rs, cs;
+  StridedA(const float* a, int64_t r, int64_t c) : A(a), rs(r), cs(c) {}
+  void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, int MR, float* dst) const override {
+    pack_a(MR, mc, kc, A + i0 * rs + p0 * cs, rs, cs, dst);
+  }
+};
+}  // namespace
+
 void gemm_serial(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t csA, const float* B,
                  int64_t rsB, int64_t csB, float* C, int64_t ldc, bool accumulate) {
+  gemm_serial_packed(M, N, K, StridedA(A, rsA, csA), B, rsB, csB, C, ldc, accumulate);
+}
+
+void gemm_serial_packed(int64_t M, int64_t N, int64_t K, const APacker& A, const float* B, int64_t rsB, int64_t csB,
+                        float* C, int64_t ldc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate)
@@ -236,7 +252,7 @@ void gemm_serial(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, i
       pack_b(NR, kc, nc, B + pc * rsB + jc * csB, rsB, csB, bp);
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
-        pack_a(MR, mc, kc, A + ic * rsA + pc * csA, rsA, csA, ap);
+        A.pack(ic, mc, pc, kc, MR, ap);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = std::min<int64_t>(NR, nc - jr);
           const float* bpp = bp + jr * kc;

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
+#if defined(_MSC_VER)
+#include <malloc.h>
+#endif
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -158,11 +162,26 @@ void run_tasks(int tasks, void (*fn)(void*, int), void* ctx) {
 
 // ---- scratch -------------------------------------------------------------------------------
 namespace {
+void* aligned_malloc(size_t bytes) {
+#if defined(_MSC_VER)
+  return _aligned_malloc(bytes, 64);
+#else
+  void* p = nullptr;
+  return posix_memalign(&p, 64, bytes) == 0 ? p : nullptr;
+#endif
+}
+void aligned_free(void* p) {
+#if defined(_MSC_VER)
+  _aligned_free(p);
+#else
+  std::free(p);
+#endif
+}
 struct Scratch {
   float* ptr[4] = {nullptr, nullptr, nullptr, nullptr};
   size_t cap[4] = {0, 0, 0, 0};
   ~Scratch() {
-    for (auto p : ptr) std::free(p);
+    for (auto p : ptr) aligned_free(p);
   }
 };
 thread_local Scratch tl_scratch;
@@ -171,9 +190,11 @@ thread_local Scratch tl_scratch;
 float* scratch(int slot, size_t floats) {
   Scratch& s = tl_scratch;
   if (s.cap[slot] < floats) {
-    std::free(s.ptr[slot]);
+    aligned_free(s.ptr[slot]);
+    s.ptr[slot] = nullptr;
+    s.cap[slot] = 0;
     size_t bytes = ((floats * sizeof(float)) + 63) / 64 * 64 + 64;
-    void* p = std::aligned_alloc(64, bytes);
+    void* p = aligned_malloc(bytes);
     if (!p) throw std::bad_alloc();
     s.ptr[slot] = static_cast<float*>(p);
     s.cap[slot] = floats;
