@@ -68,6 +68,8 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t 
 // rows past mc zero-filled.
 struct APacker {
   virtual void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, int MR, float* dst) const = 0;
+  // A itself when it is row-major in memory (A(i,p) = ptr[i*lda + p]), else nullptr.
+  virtual const float* row_major(int64_t& lda) const { return nullptr; }
   virtual ~APacker() = default;
 };
 void gemm_serial_packed(int64_t M, int64_t N, int64_t K, const APacker& A, const float* B, int64_t rsB, int64_t csB,

@@ -18,11 +18,13 @@ namespace tsr {
 namespace {
 
 using KernelFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc);
+using KernelUaFn = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc, bool acc);
 
 struct Isa {
   int MR, NR, MC, KC, NC;
   KernelFn kernel;
   const char* name;
+  KernelUaFn kernel_ua;  // nullptr: always pack A
 };
 
 // ---- portable micro-kernel (auto-vectorizable) -----------------------------------------------
@@ -59,7 +61,7 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* a,
   __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
   __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
   for (int64_t p = 0; p < kc; p++) {
-    __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+    __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     __m256 av;
     av = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(av, b0, c00); c01 = _mm256_fmadd_ps(av, b1, c01);
     av = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(av, b0, c10); c11 = _mm256_fmadd_ps(av, b1, c11);
@@ -96,7 +98,7 @@ __attribute__((target("avx512f"))) void kernel_avx512(int64_t kc, const float* a
     c1[i] = _mm512_setzero_ps();
   }
   for (int64_t p = 0; p < kc; p++) {
-    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 12
     for (int i = 0; i < 12; i++) {
       __m512 av = _mm512_set1_ps(a[i]);
@@ -118,12 +120,96 @@ __attribute__((target("avx512f"))) void kernel_avx512(int64_t kc, const float* a
     }
   }
 }
+
+// ---- unpacked-A variants: A rows read in place (row-major, lda), for narrow N where packing A
+// would cost about as much as the FMAs it feeds.
+__attribute__((target("avx2,fma"))) void kernel_avx2_ua(int64_t kc, const float* a, int64_t lda, const float* b,
+                                                          float* c, int64_t ldc, bool acc) {
+  __m256 c0[6], c1[6];
+  const float* r[6];
+#pragma GCC unroll 6
+  for (int i = 0; i < 6; i++) {
+    c0[i] = _mm256_setzero_ps();
+    c1[i] = _mm256_setzero_ps();
+    r[i] = a + i * lda;
+  }
+  for (int64_t p = 0; p < kc; p++) {
+    __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < 6; i++) {
+      __m256 av = _mm256_broadcast_ss(r[i] + p);
+      c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
+    }
+    b += 16;
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < 6; i++) {
+    float* cr = c + i * ldc;
+    if (acc) {
+      _mm256_storeu_ps(cr, _mm256_add_ps(_mm256_loadu_ps(cr), c0[i]));
+      _mm256_storeu_ps(cr + 8, _mm256_add_ps(_mm256_loadu_ps(cr + 8), c1[i]));
+    } else {
+      _mm256_storeu_ps(cr, c0[i]);
+      _mm256_storeu_ps(cr + 8, c1[i]);
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) void kernel_avx512_ua(int64_t kc, const float* a, int64_t lda, const float* b,
+                                                           float* c, int64_t ldc, bool acc) {
+  __m512 c0[12], c1[12];
+#pragma GCC unroll 12
+  for (int i = 0; i < 12; i++) {
+    c0[i] = _mm512_setzero_ps();
+    c1[i] = _mm512_setzero_ps();
+  }
+  const float* a0 = a;
+  const float* a4 = a + 4 * lda;
+  const float* a8 = a + 8 * lda;
+  for (int64_t p = 0; p < kc; p++) {
+    __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+      __m512 av = _mm512_set1_ps(a0[i * lda + p]);
+      c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+      __m512 av = _mm512_set1_ps(a4[i * lda + p]);
+      c0[4 + i] = _mm512_fmadd_ps(av, b0, c0[4 + i]);
+      c1[4 + i] = _mm512_fmadd_ps(av, b1, c1[4 + i]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+      __m512 av = _mm512_set1_ps(a8[i * lda + p]);
+      c0[8 + i] = _mm512_fmadd_ps(av, b0, c0[8 + i]);
+      c1[8 + i] = _mm512_fmadd_ps(av, b1, c1[8 + i]);
+    }
+    b += 32;
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < 12; i++) {
+    float* cr = c + i * ldc;
+    if (acc) {
+      _mm512_storeu_ps(cr, _mm512_add_ps(_mm512_loadu_ps(cr), c0[i]));
+      _mm512_storeu_ps(cr + 16, _mm512_add_ps(_mm512_loadu_ps(cr + 16), c1[i]));
+    } else {
+      _mm512_storeu_ps(cr, c0[i]);
+      _mm512_storeu_ps(cr + 16, c1[i]);
+    }
+  }
+}
 #endif
 
-const Isa kGeneric{kGenMR, kGenNR, 128, 256, 2048, kernel_generic, "generic"};
+const Isa kGeneric{kGenMR, kGenNR, 128, 256, 2048, kernel_generic, "generic", nullptr};
 #if defined(__x86_64__)
-const Isa kAvx2{6, 16, 120, 256, 4080, kernel_avx2, "avx2+fma"};
-const Isa kAvx512{12, 32, 144, 256, 4096, kernel_avx512, "avx512f"};
+const Isa kAvx2{6, 16, 120, 256, 4080, kernel_avx2, "avx2+fma", kernel_avx2_ua};
+#ifndef TSR_KC512
+#define TSR_KC512 256
+#endif
+const Isa kAvx512{12, 32, 144, TSR_KC512, 4096, kernel_avx512, "avx512f", kernel_avx512_ua};
 #endif
 
 int g_forced = 0;
@@ -217,6 +303,11 @@ struct StridedA final : APacker {
   void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, int MR, float* dst) const override {
     pack_a(MR, mc, kc, A + i0 * rs + p0 * cs, rs, cs, dst);
   }
+  const float* row_major(int64_t& lda) const override {
+    if (cs != 1) return nullptr;
+    lda = rs;
+    return A;
+  }
 };
 }  // namespace
 
@@ -244,26 +335,48 @@ void gemm_serial_packed(int64_t M, int64_t N, int64_t K, const APacker& A, const
   float* bp = scratch(0, size_t(NC) * kcMax);
   float* ap = scratch(1, size_t(MC) * kcMax);
   alignas(64) float tmp[16 * 32];
+  // Narrow N: each A element feeds few FMAs, so read row-major A in place instead of packing it.
+  int64_t uaLda = 0;
+  const float* uaRows = s.kernel_ua && (N <= 3 * NR || K <= 128) ? A.row_major(uaLda) : nullptr;
+  const bool ua = uaRows != nullptr;
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = std::min(NC, N - jc);
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
       const bool acc = accumulate || pc > 0;
-      pack_b(NR, kc, nc, B + pc * rsB + jc * csB, rsB, csB, bp);
+      // B that is already one contiguous NR-wide panel (row-major, N == NR) is used in place
+      const bool bInPlace = csB == 1 && rsB == NR && nc == NR;
+      const float* bsrc = B + pc * rsB + jc * csB;
+      if (!bInPlace) pack_b(NR, kc, nc, bsrc, rsB, csB, bp);
+      const float* bpk = bInPlace ? bsrc : bp;
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
-        A.pack(ic, mc, pc, kc, MR, ap);
+        const int64_t fullRows = mc / MR * MR;
+        if (!ua)
+          A.pack(ic, mc, pc, kc, MR, ap);
+        else if (fullRows < mc)  // only the ragged last panel is packed
+          A.pack(ic + fullRows, mc - fullRows, pc, kc, MR, ap + fullRows * kc);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int64_t nr = std::min<int64_t>(NR, nc - jr);
-          const float* bpp = bp + jr * kc;
+          const float* bpp = bpk + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int64_t mr = std::min<int64_t>(MR, mc - ir);
             const float* app = ap + ir * kc;
             float* cp = C + (ic + ir) * ldc + jc + jr;
-            if (mr == MR && nr == NR) {
+            if (ua && mr == MR) {
+              const float* arow = uaRows + (ic + ir) * uaLda + pc;
+              if (nr == NR) {
+                s.kernel_ua(kc, arow, uaLda, bpp, cp, ldc, acc);
+                continue;
+              }
+              s.kernel_ua(kc, arow, uaLda, bpp, tmp, NR, false);
+            } else if (mr == MR && nr == NR) {
               s.kernel(kc, app, bpp, cp, ldc, acc);
+              continue;
             } else {
               s.kernel(kc, app, bpp, tmp, NR, false);
+            }
+            {
               for (int64_t i = 0; i < mr; i++) {
                 float* cr = cp + i * ldc;
                 const float* tr = tmp + i * NR;
