@@ -119,7 +119,9 @@ async function main(): Promise<void> {
     const score = await loadSentimentModel(saveDir);
     const demo = ['What a wonderful day, I love it', 'This was a terrible waste of time'];
     const p = score(demo);
-    demo.forEach((t, i) => console.log(`  ${JSON.stringify(t)} -> P(positive) ${(p[i] as number).toFixed(3)}`));
+    for (let i = 0; i < demo.length; i++) {
+      console.log(`  ${JSON.stringify(demo[i])} -> P(positive) ${(p[i] as number).toFixed(3)}`);
+    }
   }
 }
 
