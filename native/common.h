@@ -44,9 +44,10 @@ inline void parallel_range(int64_t n, int64_t grain, int64_t align, F&& f) {
     f(int64_t(0), n);
     return;
   }
-  if (units < T) T = int(units);
-  parallel_tasks(T, [&](int t) {
-    int64_t u0 = units * t / T, u1 = units * (t + 1) / T;
+  int tasks = T * 3;  // a few per thread, taken dynamically: robust to a descheduled thread
+  if (units < tasks) tasks = int(units);
+  parallel_tasks(tasks, [&](int t) {
+    int64_t u0 = units * t / tasks, u1 = units * (t + 1) / tasks;
     int64_t b = u0 * align, e = u1 * align < n ? u1 * align : n;
     if (b < e) f(b, e);
   });

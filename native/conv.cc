@@ -90,11 +90,18 @@ int64_t chunk_images(const ConvGeom& g) {
 
 // Splits images over threads; f(t, n0, n1) per thread. With fewer images than threads, returns
 // false so the caller can parallelise inside the GEMM instead.
+// Tasks are a few per thread (taken dynamically by the pool) so one descheduled thread does not
+// hold everyone up; the split depends only on N and the thread count, never on timing.
+constexpr int kTasksPerThread = 3;
+int image_tasks(int64_t N) {
+  const int T = num_threads();
+  return int(std::max<int64_t>(1, std::min<int64_t>(int64_t(T) * kTasksPerThread, N)));
+}
 template <class F>
 bool over_images(int64_t N, F&& f) {
   const int T = num_threads();
   if (T > 1 && N < T) return false;
-  const int tasks = int(std::min<int64_t>(T, std::max<int64_t>(N, 1)));
+  const int tasks = T > 1 ? image_tasks(N) : 1;
   parallel_tasks(tasks, [&](int t) { f(t, N * t / tasks, N * (t + 1) / tasks); });
   return true;
 }
@@ -186,11 +193,12 @@ void conv2d_dw_f32(const float* x, const float* dy, float* dw, const ConvGeom& g
   };
   const int T = num_threads();
   if (T > 1 && g.N >= T) {
-    std::vector<float> partials(size_t(T - 1) * wsz);
+    const int tasks = image_tasks(g.N);
+    std::vector<float> partials(size_t(tasks - 1) * wsz);
     over_images(g.N, [&](int t, int64_t n0, int64_t n1) {
       body(t == 0 ? dw : partials.data() + size_t(t - 1) * wsz, n0, n1, false);
     });
-    for (int t = 1; t < T; t++) {
+    for (int t = 1; t < tasks; t++) {
       const float* p = partials.data() + size_t(t - 1) * wsz;
       for (int64_t i = 0; i < wsz; i++) dw[i] += p[i];
     }
@@ -270,8 +278,7 @@ void dw_conv2d_dx_f32(const float* dy, const float* w, float* dx, const ConvGeom
 void dw_conv2d_dw_f32(const float* x, const float* dy, float* dw, const ConvGeom& g) {
   const int64_t C = g.C, M = g.M, OC = g.OC, wsz = g.KH * g.KW * OC;
   if (wsz == 0) return;
-  const int T = num_threads();
-  const int tasks = int(std::max<int64_t>(1, std::min<int64_t>(T, g.N)));
+  const int tasks = num_threads() > 1 ? image_tasks(g.N) : 1;
   std::vector<float> partials(size_t(tasks - 1) * wsz);
   parallel_tasks(tasks, [&](int t) {
     float* part = t == 0 ? dw : partials.data() + size_t(t - 1) * wsz;

@@ -403,15 +403,27 @@ void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t 
   }
   const Isa& s = isa();
   const int64_t mUnits = (M + s.MR - 1) / s.MR, nUnits = (N + s.NR - 1) / s.NR;
-  // choose tm x tn <= T tiles minimising the largest tile (in micro-tiles), ties -> fewer tiles
+  // tm x tn tiles, up to 3 per thread when the work is large (the pool hands tiles out
+  // dynamically, so a descheduled thread can be covered); the split depends only on sizes and T
+  const int maxTiles = work >= 512.0 * 512 * 512 ? 3 * T : T;
+  // cost: the busiest thread's share (micro-tiles) when all threads run at the same speed.
+  auto cost = [&](int tm, int tn) {
+    const int rounds = (tm * tn + T - 1) / T;
+    return rounds * double((mUnits + tm - 1) / tm) * double((nUnits + tn - 1) / tn);
+  };
+  double minCost = 1e300;
+  for (int tm = 1; tm <= maxTiles && tm <= mUnits; tm++)
+    for (int tn = 1; tm * tn <= maxTiles && tn <= nUnits; tn++) minCost = std::min(minCost, cost(tm, tn));
+  // within 5% of the best balance, prefer more tiles (robust to an uneven machine), then less cost
   int bestTm = 1, bestTn = 1;
   double bestCost = 1e300;
-  for (int tm = 1; tm <= T; tm++) {
-    for (int tn = 1; tm * tn <= T; tn++) {
-      if (tm > mUnits || tn > nUnits) continue;
-      double cost = double((mUnits + tm - 1) / tm) * double((nUnits + tn - 1) / tn);
-      if (cost < bestCost - 1e-9) {
-        bestCost = cost;
+  for (int tm = 1; tm <= maxTiles && tm <= mUnits; tm++) {
+    for (int tn = 1; tm * tn <= maxTiles && tn <= nUnits; tn++) {
+      const double c = cost(tm, tn);
+      if (c > minCost * 1.05) continue;
+      const int tiles = tm * tn, bestTiles = bestTm * bestTn;
+      if (bestCost > 1e299 || tiles > bestTiles || (tiles == bestTiles && c < bestCost)) {
+        bestCost = c;
         bestTm = tm;
         bestTn = tn;
       }
