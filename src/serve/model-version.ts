@@ -230,7 +230,7 @@ export class ModelVersion {
           this.queue = this.queue.filter((j) => j !== job);
           this.queuedRows -= job.req.rows;
           this.settle(job);
-          this.metrics.fail('cancelled');
+          job.reject(new HttpError(499, 'the client disconnected before the answer', 'cancelled'));
         }
       });
       this.pump();

@@ -77,6 +77,8 @@ interface Ctx {
   id: string;
   start: number;
   mv: ModelVersion | null;
+  /** Drops the request from its model's queue (set while it is queued). */
+  cancel: (() => void) | null;
 }
 
 /**
@@ -132,7 +134,6 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
   });
 
   function done(ctx: Ctx): void {
-    active--;
     if (options.accessLog) {
       emit('info', 'request', {
         requestId: ctx.id,
@@ -142,7 +143,6 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
         ms: Math.round((performance.now() - ctx.start) * 100) / 100,
       });
     }
-    if (closing && active === 0 && drained) drained();
   }
 
   function send(
@@ -247,9 +247,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
   /** Submit, wiring client-disconnect cancellation; resolves with outputs. */
   function submit(ctx: Ctx, mv: ModelVersion, decoded: Parameters<ModelVersion['submit']>[0]): Promise<WireTensor[]> {
     return mv.submit(decoded, (cancel) => {
-      ctx.res.once('close', () => {
-        if (!ctx.res.writableEnded) cancel();
-      });
+      ctx.cancel = cancel;
     });
   }
 
@@ -549,7 +547,13 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
     let rid = req.headers['x-request-id'];
     if (typeof rid !== 'string' || rid.length > 128 || rid.length === 0)
       rid = `${idBase}-${(idCounter++).toString(36)}`;
-    const ctx: Ctx = { req, res, id: rid, start: performance.now(), mv: null };
+    const ctx: Ctx = { req, res, id: rid, start: performance.now(), mv: null, cancel: null };
+    // 'close' fires once per response: finished, or the client went away.
+    res.once('close', () => {
+      active--;
+      if (!res.writableFinished && ctx.cancel) ctx.cancel();
+      if (closing && active === 0 && drained) drained();
+    });
     if (closing) {
       req.resume();
       fail(ctx, new HttpError(503, 'server is shutting down', 'draining'));

@@ -1,0 +1,56 @@
+/**
+ * The server a TypeScript developer would hand-roll: fastify + onnxruntime-node, KServe-V2-shaped
+ * JSON. `--batch` adds a naive batcher (collect for 2 ms, run once, split). Child of bench/serve.ts:
+ * prints its URL on stdout.
+ * usage: node --import tsx bench/serve-peer.ts MODEL.onnx [--batch]
+ */
+import Fastify from 'fastify';
+import * as ort from 'onnxruntime-node';
+
+const [file, flag] = process.argv.slice(2);
+const batching = flag === '--batch';
+const session = await ort.InferenceSession.create(file as string);
+const app = Fastify({ bodyLimit: 64 * 1024 * 1024 });
+
+interface Pending {
+  data: number[];
+  resolve: (out: number[]) => void;
+}
+let queue: Pending[] = [];
+let timer: NodeJS.Timeout | null = null;
+
+async function run(items: Pending[]): Promise<void> {
+  const x = new Float32Array(items.length * 784);
+  items.forEach((p, i) => x.set(p.data, i * 784));
+  const out = await session.run({ input: new ort.Tensor('float32', x, [items.length, 28, 28, 1]) });
+  const y = out.output!.data as Float32Array;
+  items.forEach((p, i) => p.resolve(Array.from(y.subarray(i * 10, i * 10 + 10))));
+}
+
+function enqueue(data: number[]): Promise<number[]> {
+  return new Promise((resolve) => {
+    queue.push({ data, resolve });
+    timer ??= setTimeout(() => {
+      const items = queue;
+      queue = [];
+      timer = null;
+      void run(items);
+    }, 2);
+  });
+}
+
+app.post('/v2/models/mnist/infer', async (req) => {
+  const body = req.body as { inputs: { name: string; shape: number[]; data: number[] }[] };
+  const inp = body.inputs[0]!;
+  let y: number[];
+  if (batching) y = await enqueue(inp.data);
+  else {
+    const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(inp.data), [1, 28, 28, 1]) });
+    y = Array.from(out.output!.data as Float32Array);
+  }
+  return { model_name: 'mnist', outputs: [{ name: 'output', datatype: 'FP32', shape: [1, 10], data: y }] };
+});
+
+const url = await app.listen({ port: 0, host: '127.0.0.1' });
+process.stdout.write(`${url}\n`);
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
