@@ -21,21 +21,23 @@ let timer: NodeJS.Timeout | null = null;
 
 async function run(items: Pending[]): Promise<void> {
   const x = new Float32Array(items.length * 784);
-  items.forEach((p, i) => x.set(p.data, i * 784));
+  for (let i = 0; i < items.length; i++) x.set(items[i]!.data, i * 784);
   const out = await session.run({ input: new ort.Tensor('float32', x, [items.length, 28, 28, 1]) });
   const y = out.output!.data as Float32Array;
-  items.forEach((p, i) => p.resolve(Array.from(y.subarray(i * 10, i * 10 + 10))));
+  for (let i = 0; i < items.length; i++) items[i]!.resolve(Array.from(y.subarray(i * 10, i * 10 + 10)));
 }
 
 function enqueue(data: number[]): Promise<number[]> {
   return new Promise((resolve) => {
     queue.push({ data, resolve });
-    timer ??= setTimeout(() => {
-      const items = queue;
-      queue = [];
-      timer = null;
-      void run(items);
-    }, 2);
+    if (!timer) {
+      timer = setTimeout(() => {
+        const items = queue;
+        queue = [];
+        timer = null;
+        void run(items);
+      }, 2);
+    }
   });
 }
 

@@ -4,7 +4,8 @@
  * autocannon on loopback at 1, 16 and 64 clients: JSON and binary bodies, batching on and off.
  * Prints requests/s, p50 and p99 per run and the ratios. Bounded: every run lasts DURATION s.
  *
- * env: BENCH_SERVE_DURATION (s per run, default 4), BENCH_SERVE_CLIENTS (default "1,16,64").
+ * env: BENCH_SERVE_DURATION (s per run, default 4), BENCH_SERVE_CLIENTS (default "1,16,64"),
+ * BENCH_SERVE_PEER=0 skips the peer.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
   await stopChild(ours.child);
 
   // The hand-rolled peer.
+  const skipPeer = process.env.BENCH_SERVE_PEER === '0';
   const python = ['/usr/bin/python3', 'python3'].find(
     (p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0,
   );
@@ -128,7 +130,9 @@ async function main(): Promise<void> {
   } catch {
     ort = false;
   }
-  if (!python || !ort) {
+  if (skipPeer) {
+    console.error('skipping the peer (BENCH_SERVE_PEER=0)');
+  } else if (!python || !ort) {
     console.error(
       `skipping the fastify + onnxruntime-node peer: ${!python ? 'no python3 with torch' : 'onnxruntime-node unavailable'}`,
     );
