@@ -17,7 +17,7 @@ function find(dir, out = []) {
 const files = process.argv.length > 2 ? process.argv.slice(2) : find('test').sort();
 const result = spawnSync(
   process.execPath,
-  ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=2', ...files],
+  ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
