@@ -209,7 +209,13 @@ const Isa kAvx2{6, 16, 120, 256, 4080, kernel_avx2, "avx2+fma", kernel_avx2_ua};
 #ifndef TSR_KC512
 #define TSR_KC512 256
 #endif
-const Isa kAvx512{12, 32, 144, TSR_KC512, 4096, kernel_avx512, "avx512f", kernel_avx512_ua};
+#ifndef TSR_NC512
+#define TSR_NC512 4096
+#endif
+#ifndef TSR_MC512
+#define TSR_MC512 144
+#endif
+const Isa kAvx512{12, 32, TSR_MC512, TSR_KC512, TSR_NC512, kernel_avx512, "avx512f", kernel_avx512_ua};
 #endif
 
 int g_forced = 0;
@@ -234,8 +240,39 @@ const Isa& isa() {
   return best;
 }
 
+// Column-major A (rsA == 1, e.g. A = im2col^T for filter gradients): each micro-panel column
+// is MR contiguous floats; a compile-time MR lets the copy vectorize.
+template <int MR>
+void pack_a_colmajor(int64_t mc, int64_t kc, const float* A, int64_t csA, float* dst) {
+  for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+    const int64_t mr = std::min<int64_t>(MR, mc - i0);
+    const float* src = A + i0;
+    if (mr == MR) {
+      for (int64_t p = 0; p < kc; p++) {
+        const float* s = src + p * csA;
+        float* d = dst + p * MR;
+        for (int i = 0; i < MR; i++) d[i] = s[i];
+      }
+    } else {
+      for (int64_t p = 0; p < kc; p++) {
+        const float* s = src + p * csA;
+        float* d = dst + p * MR;
+        int64_t i = 0;
+        for (; i < mr; i++) d[i] = s[i];
+        for (; i < MR; i++) d[i] = 0.f;
+      }
+    }
+    dst += MR * kc;
+  }
+}
+
 // Pack an mc x kc block of A into MR-row micro-panels (zero padded to a multiple of MR).
 void pack_a(int MR, int64_t mc, int64_t kc, const float* A, int64_t rsA, int64_t csA, float* dst) {
+  if (rsA == 1 && csA != 1) {
+    if (MR == 12) return pack_a_colmajor<12>(mc, kc, A, csA, dst);
+    if (MR == 6) return pack_a_colmajor<6>(mc, kc, A, csA, dst);
+    if (MR == 4) return pack_a_colmajor<4>(mc, kc, A, csA, dst);
+  }
   for (int64_t i0 = 0; i0 < mc; i0 += MR) {
     int64_t mr = std::min<int64_t>(MR, mc - i0);
     const float* src = A + i0 * rsA;
