@@ -3,7 +3,7 @@
 // Never fails the install: without a C++17 toolchain Tessera runs on the reference backend.
 // Nothing is downloaded: node-gyp is pointed at the headers of the running Node install.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,6 +54,44 @@ function findNodeDir() {
   }
   return null;
 }
+
+// One build at a time in this tree (node-gyp rebuild wipes build/, so two at once break both).
+const lockDir = join(root, '.tessera');
+const lockFile = join(lockDir, 'build-native.lock');
+function takeLock() {
+  mkdirSync(lockDir, { recursive: true });
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return;
+    } catch {
+      let stale = true;
+      try {
+        const pid = Number(readFileSync(lockFile, 'utf8'));
+        if (pid > 0) {
+          process.kill(pid, 0); // throws if that process is gone
+          stale = false;
+        }
+      } catch {
+        stale = true;
+      }
+      if (stale || Date.now() > deadline) {
+        rmSync(lockFile, { force: true });
+        continue;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+}
+takeLock();
+process.on('exit', () => {
+  try {
+    if (readFileSync(lockFile, 'utf8') === String(process.pid)) rmSync(lockFile, { force: true });
+  } catch {
+    // already gone
+  }
+});
 
 const [cmd, pre] = findNodeGyp();
 const args = [...pre, 'rebuild', '--release'];
