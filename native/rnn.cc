@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <immintrin.h>
+
 #include "common.h"
 
 namespace {
@@ -89,15 +91,80 @@ float* buf(int slot, size_t floats) {
   return v.data();
 }
 
+
+// ---- small GEMM for the per-step products -----------------------------------------------------
+// C[i, j] (+)= sum_p A[i*lda + p] * W[p*N + j] for rows [0, M): W contiguous [K, N]. The recurrent
+// GEMMs are small (B x U times U x G) and run T times, so instead of the packed general GEMM
+// (which repacks W every call) this uses register-blocked AVX-512 tiles of 4 rows x 64 columns
+// reading W in place, and the general GEMM elsewhere.
+bool has_avx512() {
+  static const bool v = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return v;
+}
+
+template <int RB, int CB>
+__attribute__((target("avx512f"))) inline void tile512(int64_t K, const float* A, int64_t lda, const float* W, int64_t N,
+                                                       float* C, int64_t ldc, bool acc) {
+  __m512 c[RB][CB];
+  for (int r = 0; r < RB; r++)
+    for (int q = 0; q < CB; q++) c[r][q] = acc ? _mm512_loadu_ps(C + r * ldc + 16 * q) : _mm512_setzero_ps();
+  for (int64_t p = 0; p < K; p++) {
+    __m512 w[CB];
+    for (int q = 0; q < CB; q++) w[q] = _mm512_loadu_ps(W + p * N + 16 * q);
+    for (int r = 0; r < RB; r++) {
+      __m512 a = _mm512_set1_ps(A[r * lda + p]);
+      for (int q = 0; q < CB; q++) c[r][q] = _mm512_fmadd_ps(a, w[q], c[r][q]);
+    }
+  }
+  for (int r = 0; r < RB; r++)
+    for (int q = 0; q < CB; q++) _mm512_storeu_ps(C + r * ldc + 16 * q, c[r][q]);
+}
+
+template <int RB>
+__attribute__((target("avx512f"))) void rows512(int64_t N, int64_t K, const float* A, int64_t lda, const float* W,
+                                                float* C, int64_t ldc, bool acc) {
+  int64_t j = 0;
+  for (; j + 64 <= N; j += 64) tile512<RB, 4>(K, A, lda, W + j, N, C + j, ldc, acc);
+  for (; j + 16 <= N; j += 16) tile512<RB, 1>(K, A, lda, W + j, N, C + j, ldc, acc);
+}
+
+void small_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* W, float* C, int64_t ldc,
+                bool acc) {
+  if (M <= 0) return;
+  if (!has_avx512() || N % 16 != 0) {
+    tsr::gemm_serial(M, N, K, A, lda, 1, W, N, 1, C, ldc, acc);
+    return;
+  }
+  int64_t i = 0;
+  for (; i + 4 <= M; i += 4) rows512<4>(N, K, A + i * lda, lda, W, C + i * ldc, ldc, acc);
+  for (; i < M; i++) rows512<1>(N, K, A + i * lda, lda, W, C + i * ldc, ldc, acc);
+}
+
+// Splits the batch rows across the pool (blocks of 4 rows) when a step has enough work.
+template <class F>
+void over_rows(int64_t B, int64_t work, F&& f) {
+  if (work < (int64_t(1) << 17) || tsr::num_threads() <= 1 || B < 8) {
+    f(int64_t(0), B);
+    return;
+  }
+  tsr::parallel_range(B, 8, 4, f);
+}
+
 inline int gates(int cell) { return cell == 0 ? 4 : cell == 1 ? 3 : 1; }
 inline int ws_width(int cell) { return cell == 2 ? 0 : 4; }
 
 // Vectorisable activations (|err| ~1e-7 relative), so gate loops compile to SIMD.
 inline float fexp(float x) {
-  x = x < -87.f ? -87.f : (x > 88.f ? 88.f : x);
+  // Clamp to [-87, 88] and floor without float comparisons: under the default trapping-math GCC
+  // will not if-convert them, and these loops must vectorise.
+  x = 0.5f * (x - 87.f + std::fabs(x + 87.f));
+  x = 0.5f * (x + 88.f - std::fabs(x - 88.f));
   float t = x * 1.44269504088896341f;
-  float fi = std::floor(t);
-  float f = t - fi;
+  int32_t k = int32_t(t + 128.f) - 128;  // floor, for t > -128
+  float f = t - float(k);
   // 2^f on [0,1): degree-6 polynomial
   float p = 1.535336188319500e-4f;
   p = p * f + 1.339887440266574e-3f;
@@ -106,8 +173,7 @@ inline float fexp(float x) {
   p = p * f + 2.402264791363012e-1f;
   p = p * f + 6.931472028550421e-1f;
   p = p * f + 1.0f;
-  int32_t e = int32_t(fi) + 127;
-  int32_t bits = e << 23;
+  int32_t bits = (k + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, 4);
   return p * scale;
@@ -119,16 +185,113 @@ inline float ftanh(float x) {
   return 1.f - 2.f / (e + 1.f);
 }
 
+
+// ---- per-row gate math, compiled for AVX-512 / AVX2 / baseline (ifunc dispatch) ------------------
+#define TSR_CLONES __attribute__((target_clones("avx512f", "avx2,fma", "default")))
+
+// (several simple loops rather than one: GCC vectorises these, not the fused one)
+TSR_CLONES void lstm_fwd_row(int64_t U, const float* __restrict x, const float* __restrict r, const float* __restrict cprev, float* __restrict w, float* __restrict o) {
+  for (int64_t j = 0; j < 2 * U; j++) w[j] = fsigmoid(x[j] + r[j]);
+  for (int64_t j = 2 * U; j < 3 * U; j++) w[j] = ftanh(x[j] + r[j]);
+  for (int64_t j = 3 * U; j < 4 * U; j++) w[j] = fsigmoid(x[j] + r[j]);
+  for (int64_t u = 0; u < U; u++) {
+    float c = w[U + u] * cprev[u] + w[u] * w[2 * U + u];
+    o[U + u] = c;
+    o[u] = w[3 * U + u] * ftanh(c);
+  }
+}
+
+TSR_CLONES void gru_fwd_row(int64_t U, const float* __restrict x, const float* __restrict r, const float* __restrict brec, const float* __restrict hprev, float* __restrict w,
+                            float* __restrict o) {
+  for (int64_t u = 0; u < U; u++) {
+    float z = fsigmoid(x[u] + r[u] + brec[u]);
+    float rr = fsigmoid(x[U + u] + r[U + u] + brec[U + u]);
+    float rh = r[2 * U + u] + brec[2 * U + u];
+    float hh = ftanh(x[2 * U + u] + rr * rh);
+    w[u] = z;
+    w[U + u] = rr;
+    w[2 * U + u] = hh;
+    w[3 * U + u] = rh;
+    o[u] = z * hprev[u] + (1.f - z) * hh;
+  }
+}
+
+TSR_CLONES void simple_fwd_row(int64_t U, int act, const float* __restrict x, const float* __restrict r, float* __restrict o) {
+  if (act == 0)
+    for (int64_t u = 0; u < U; u++) o[u] = ftanh(x[u] + r[u]);
+  else if (act == 1)
+    for (int64_t u = 0; u < U; u++) {
+      float v = x[u] + r[u];
+      o[u] = v > 0.f ? v : 0.f;
+    }
+  else
+    for (int64_t u = 0; u < U; u++) o[u] = x[u] + r[u];
+}
+
+TSR_CLONES void lstm_bwd_row(int64_t U, const float* __restrict w, const float* __restrict c,
+                             const float* __restrict cprev, float* __restrict dhb, float* __restrict dcb,
+                             float* __restrict dx, float* __restrict dr) {
+  // dc_t = dc + dh * o * (1 - tanh(c)^2), kept in dcb; do first into dx[3U..] (tanh(c) stays there)
+  for (int64_t u = 0; u < U; u++) {
+    float tc = ftanh(c[u]);
+    float oo = w[3 * U + u];
+    float dhv = dhb[u];
+    dcb[u] += dhv * oo * (1.f - tc * tc);
+    dx[3 * U + u] = dhv * tc * oo * (1.f - oo);
+  }
+  for (int64_t u = 0; u < U; u++) {
+    float i = w[u], gg = w[2 * U + u], dcv = dcb[u];
+    dx[u] = dcv * gg * i * (1.f - i);
+    dx[2 * U + u] = dcv * i * (1.f - gg * gg);
+  }
+  for (int64_t u = 0; u < U; u++) {
+    float f = w[U + u], dcv = dcb[u];
+    dx[U + u] = dcv * cprev[u] * f * (1.f - f);
+    dcb[u] = dcv * f;
+    dhb[u] = 0.f;
+  }
+  std::memcpy(dr, dx, size_t(4 * U) * 4);
+}
+
+TSR_CLONES void gru_bwd_row(int64_t U, const float* __restrict w, const float* __restrict hprev, float* __restrict dhb, float* __restrict dx, float* __restrict dr) {
+  for (int64_t u = 0; u < U; u++) {
+    float z = w[u], r = w[U + u], hh = w[2 * U + u], rh = w[3 * U + u];
+    float dhv = dhb[u];
+    float dzp = dhv * (hprev[u] - hh) * z * (1.f - z);
+    float dhh = dhv * (1.f - z) * (1.f - hh * hh);
+    float drp = dhh * rh * r * (1.f - r);
+    dx[u] = dzp;
+    dr[u] = dzp;
+    dx[U + u] = drp;
+    dr[U + u] = drp;
+    dx[2 * U + u] = dhh;
+    dr[2 * U + u] = dhh * r;
+    dhb[u] = dhv * z;
+  }
+}
+
+TSR_CLONES void simple_bwd_row(int64_t U, int act, const float* __restrict o, float* __restrict dhb, float* __restrict dx, float* __restrict dr) {
+  for (int64_t u = 0; u < U; u++) {
+    float h = o[u], dv = dhb[u];
+    float dp = act == 0 ? dv * (1.f - h * h) : act == 1 ? (h > 0.f ? dv : 0.f) : dv;
+    dx[u] = dp;
+    dr[u] = dp;
+    dhb[u] = 0.f;
+  }
+}
+
 void forward(const Geom& g, const float* xp, const float* R, const float* h0, const float* c0, const float* brec,
              const uint8_t* mask, float* out, float* ws) {
   const int64_t B = g.B, T = g.T, U = g.U, G = gates(g.cell) * U, OW = g.cell == 0 ? 2 * U : U,
                 W = ws_width(g.cell) * U;
   float* rec = buf(0, size_t(B * G));
+  float* zeros = buf(1, size_t(U));
+  std::memset(zeros, 0, size_t(U) * 4);
   for (int64_t t = 0; t < T; t++) {
     const float* hp = t > 0 ? out + (t - 1) * OW : h0;
     const int64_t hs = t > 0 ? T * OW : U;
-    tsr::gemm(B, G, U, hp, hs, 1, R, G, 1, rec, G, false);
-    tsr::parallel_range(B, 8, 1, [&](int64_t b0, int64_t b1) {
+    over_rows(B, B * G * U, [&](int64_t b0, int64_t b1) {
+      small_gemm(b1 - b0, G, U, hp + b0 * hs, hs, R, rec + b0 * G, G, false);
       for (int64_t b = b0; b < b1; b++) {
         float* o = out + (b * T + t) * OW;
         const float* x = xp + (b * T + t) * G;
@@ -147,39 +310,12 @@ void forward(const Geom& g, const float* xp, const float* R, const float* h0, co
           if (W) std::memset(w, 0, size_t(W) * 4);
           continue;
         }
-        if (g.cell == 0) {
-          for (int64_t u = 0; u < U; u++) {
-            float i = fsigmoid(x[u] + r[u]);
-            float f = fsigmoid(x[U + u] + r[U + u]);
-            float gg = ftanh(x[2 * U + u] + r[2 * U + u]);
-            float oo = fsigmoid(x[3 * U + u] + r[3 * U + u]);
-            float cp = cprev ? cprev[u] : 0.f;
-            float c = f * cp + i * gg;
-            w[u] = i;
-            w[U + u] = f;
-            w[2 * U + u] = gg;
-            w[3 * U + u] = oo;
-            o[U + u] = c;
-            o[u] = oo * ftanh(c);
-          }
-        } else if (g.cell == 1) {
-          for (int64_t u = 0; u < U; u++) {
-            float z = fsigmoid(x[u] + r[u] + brec[u]);
-            float rr = fsigmoid(x[U + u] + r[U + u] + brec[U + u]);
-            float rh = r[2 * U + u] + brec[2 * U + u];
-            float hh = ftanh(x[2 * U + u] + rr * rh);
-            w[u] = z;
-            w[U + u] = rr;
-            w[2 * U + u] = hh;
-            w[3 * U + u] = rh;
-            o[u] = z * hprev[u] + (1.f - z) * hh;
-          }
-        } else {
-          for (int64_t u = 0; u < U; u++) {
-            float v = x[u] + r[u];
-            o[u] = g.act == 0 ? ftanh(v) : g.act == 1 ? (v > 0.f ? v : 0.f) : v;
-          }
-        }
+        if (g.cell == 0)
+          lstm_fwd_row(U, x, r, cprev ? cprev : zeros, w, o);
+        else if (g.cell == 1)
+          gru_fwd_row(U, x, r, brec, hprev, w, o);
+        else
+          simple_fwd_row(U, g.act, x, r, o);
       }
     });
   }
@@ -193,8 +329,14 @@ void backward(const Geom& g, const float* R, const float* h0, const float* c0, c
   float* dc = buf(2, size_t(B * U));
   std::memset(dh, 0, size_t(B * U) * 4);
   std::memset(dc, 0, size_t(B * U) * 4);
+  // R^T [G, U] once, so dh += drec_t @ R^T reads it row-major
+  float* RT = buf(0, size_t(G * U));
+  float* zeros = buf(3, size_t(U));
+  std::memset(zeros, 0, size_t(U) * 4);
+  for (int64_t p = 0; p < U; p++)
+    for (int64_t j = 0; j < G; j++) RT[j * U + p] = R[p * G + j];
   for (int64_t t = T - 1; t >= 0; t--) {
-    tsr::parallel_range(B, 8, 1, [&](int64_t b0, int64_t b1) {
+    over_rows(B, B * G * U, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; b++) {
         const float* o = out + (b * T + t) * OW;
         const float* d = dy + (b * T + t) * OW;
@@ -213,49 +355,17 @@ void backward(const Geom& g, const float* R, const float* h0, const float* c0, c
         }
         const float* hprev = t > 0 ? out + (b * T + t - 1) * OW : h0 + b * U;
         if (g.cell == 0) {
-          const float* cprev = t > 0 ? out + (b * T + t - 1) * OW + U : (c0 ? c0 + b * U : nullptr);
-          for (int64_t u = 0; u < U; u++) {
-            float i = w[u], f = w[U + u], gg = w[2 * U + u], oo = w[3 * U + u];
-            float tc = ftanh(o[U + u]);
-            float dhv = dhb[u];
-            float dcv = dcb[u] + dhv * oo * (1.f - tc * tc);
-            float cp = cprev ? cprev[u] : 0.f;
-            float a = dcv * gg * i * (1.f - i);
-            float bf = dcv * cp * f * (1.f - f);
-            float cg = dcv * i * (1.f - gg * gg);
-            float dd = dhv * tc * oo * (1.f - oo);
-            dx[u] = dr[u] = a;
-            dx[U + u] = dr[U + u] = bf;
-            dx[2 * U + u] = dr[2 * U + u] = cg;
-            dx[3 * U + u] = dr[3 * U + u] = dd;
-            dcb[u] = dcv * f;
-            dhb[u] = 0.f;
-          }
+          const float* cprev = t > 0 ? out + (b * T + t - 1) * OW + U : (c0 ? c0 + b * U : zeros);
+          lstm_bwd_row(U, w, o + U, cprev, dhb, dcb, dx, dr);
         } else if (g.cell == 1) {
-          for (int64_t u = 0; u < U; u++) {
-            float z = w[u], r = w[U + u], hh = w[2 * U + u], rh = w[3 * U + u];
-            float dhv = dhb[u];
-            float dzp = dhv * (hprev[u] - hh) * z * (1.f - z);
-            float dhh = dhv * (1.f - z) * (1.f - hh * hh);
-            float drp = dhh * rh * r * (1.f - r);
-            dx[u] = dr[u] = dzp;
-            dx[U + u] = dr[U + u] = drp;
-            dx[2 * U + u] = dhh;
-            dr[2 * U + u] = dhh * r;
-            dhb[u] = dhv * z;
-          }
+          gru_bwd_row(U, w, hprev, dhb, dx, dr);
         } else {
-          for (int64_t u = 0; u < U; u++) {
-            float h = o[u], dv = dhb[u];
-            float dp = g.act == 0 ? dv * (1.f - h * h) : g.act == 1 ? (h > 0.f ? dv : 0.f) : dv;
-            dx[u] = dr[u] = dp;
-            dhb[u] = 0.f;
-          }
+          simple_bwd_row(U, g.act, o, dhb, dx, dr);
         }
       }
+      // dh += drec_t @ R^T for these rows (A rows stride T*G)
+      small_gemm(b1 - b0, U, G, drec + (b0 * T + t) * G, T * G, RT, dh + b0 * U, U, true);
     });
-    // dh += drec_t @ R^T   (A rows stride T*G; B(p, j) = R[j*G + p])
-    tsr::gemm(B, U, G, drec + t * G, T * G, 1, R, 1, G, dh, U, true);
   }
   std::memcpy(dh0, dh, size_t(B * U) * 4);
   if (dc0) std::memcpy(dc0, dc, size_t(B * U) * 4);
