@@ -326,6 +326,19 @@ describe('native conv2d', () => {
     checkConv(N, valid(1, 9, 9, 3, 3, 4, 2, 1)); // batch 1 (GEMM-parallel path)
   });
 
+  ntest('conv on every micro-kernel (portable, AVX2, best)', (N) => {
+    try {
+      for (const isa of [1, 2, 0]) {
+        addon!.forceIsa(isa);
+        checkConv(N, valid(2, 13, 13, 32, 3, 64));
+        checkConv(N, valid(2, 9, 9, 1, 3, 32, 1, 1));
+        for (let i = 0; i < 5; i++) checkConv(N, randomConv());
+      }
+    } finally {
+      addon!.forceIsa(0);
+    }
+  });
+
   ntest('MNIST CNN shapes (small batch)', (N) => {
     checkConv(N, valid(3, 28, 28, 1, 3, 32));
     checkConv(N, valid(3, 13, 13, 32, 3, 64));
