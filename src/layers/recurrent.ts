@@ -8,12 +8,13 @@
  * Options: returnSequences, returnState, goBackwards, stateful (with resetStates), initial states
  * (pass [x, h0] or [x, h0, c0] to apply / call), and masks from embedding({ maskZero }) or masking.
  */
-import { add } from '../ops/arithmetic.js';
+import { add, mul } from '../ops/arithmetic.js';
 import { matmul } from '../ops/matmul.js';
 import { type RecurrentActivation, type RecurrentCell, recurrence } from '../ops/rnn.js';
 import { reshape, reverse, slice } from '../ops/shape-ops.js';
 import { noGrad } from '../tensor/engine.js';
 import { fmtShape, ShapeError, ValueError } from '../tensor/errors.js';
+import { Random } from '../tensor/random.js';
 import { Tensor, type Variable } from '../tensor/tensor.js';
 import type { ConstraintIdentifier } from './constraints.js';
 import type { InitializerIdentifier } from './initializers.js';
@@ -55,9 +56,12 @@ export interface RecurrentArgs extends LayerArgs {
   goBackwards?: boolean;
   /** Carry the final states of one batch into the next call (fixed batch size); resetStates() clears. */
   stateful?: boolean;
-  /** Only 0 is supported (the fused kernels have no dropout); a ValueError otherwise. */
+  /** Fraction of the input features dropped in training (one mask per sequence, shared by all steps, as Keras). */
   dropout?: number;
+  /** Only 0 is supported (the fused kernels have no recurrent-state dropout); a ValueError otherwise. */
   recurrentDropout?: number;
+  /** Seed of the dropout masks. */
+  seed?: number;
   /** Accepted for Keras compatibility; the fused op never unrolls. */
   unroll?: boolean;
   /** LSTM: add 1 to the forget-gate bias at initialisation (default true). */
@@ -93,6 +97,9 @@ export abstract class RecurrentLayer extends Layer {
   kernel: Variable | null = null;
   recurrentKernel: Variable | null = null;
   bias: Variable | null = null;
+  readonly dropout: number;
+  readonly seed: number | null;
+  private rng: Random;
   /** Stateful layers: the states carried to the next call (h, and c for the LSTM). */
   states: Tensor[] | null = null;
   protected inputDim = -1;
@@ -109,14 +116,17 @@ export abstract class RecurrentLayer extends Layer {
     this.stateful = args.stateful ?? false;
     this.unitForgetBias = args.unitForgetBias ?? true;
     this.resetAfter = args.resetAfter ?? true;
-    for (const f of ['dropout', 'recurrentDropout'] as const) {
-      const v = args[f] ?? 0;
-      if (v !== 0) {
-        throw new ValueError(
-          `${this.name}: ${f} ${v} is not supported by the fused recurrent kernels, expected 0 (put a Dropout layer before the recurrent layer instead)`,
-        );
-      }
+    if ((args.recurrentDropout ?? 0) !== 0) {
+      throw new ValueError(
+        `${this.name}: recurrentDropout ${args.recurrentDropout} is not supported by the fused recurrent kernels, expected 0 (use dropout, on the inputs, instead)`,
+      );
     }
+    this.dropout = args.dropout ?? 0;
+    if (!(this.dropout >= 0 && this.dropout < 1)) {
+      throw new ValueError(`${this.name} expected dropout in [0, 1), got ${args.dropout}`);
+    }
+    this.seed = args.seed ?? null;
+    this.rng = new Random(this.seed ?? undefined);
     this.kernelInitializer = initOf(args.kernelInitializer, 'glorotUniform');
     this.recurrentInitializer = initOf(args.recurrentInitializer, 'orthogonal');
     this.biasInitializer = initOf(args.biasInitializer, 'zeros');
@@ -219,8 +229,15 @@ export abstract class RecurrentLayer extends Layer {
     if (T === 0) throw new ShapeError(`${this.name} expected at least one time step, got ${fmtShape(x.shape)}`);
     let mask = ctx.mask ?? getMask(x);
     let xs = x;
+    if (ctx.training && this.dropout > 0) {
+      // one [batch, 1, features] mask for the whole sequence (Keras), inverted scaling
+      const keepP = 1 - this.dropout;
+      const m = new Float32Array(B * F);
+      for (let i = 0; i < m.length; i++) m[i] = this.rng.next() < keepP ? 1 / keepP : 0;
+      xs = mul(xs, new Tensor(m, [B, 1, F], 'float32'));
+    }
     if (this.goBackwards) {
-      xs = reverse(x, 1);
+      xs = reverse(xs, 1);
       if (mask) mask = noGrad(() => reverse(mask as Tensor, 1));
     }
     let xp = matmul(reshape(xs, [B * T, F]), this.kernel as Variable);
@@ -277,6 +294,9 @@ export abstract class RecurrentLayer extends Layer {
       returnState: this.returnState,
       goBackwards: this.goBackwards,
       stateful: this.stateful,
+      dropout: this.dropout,
+      recurrentDropout: 0,
+      seed: this.seed,
       kernelInitializer: ser(this.kernelInitializer),
       recurrentInitializer: ser(this.recurrentInitializer),
       biasInitializer: ser(this.biasInitializer),

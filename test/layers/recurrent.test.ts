@@ -245,6 +245,26 @@ describe('masking, goBackwards, returnState, stateful', () => {
     assert.throws(() => l.apply(randomNormal([2, 3, 2])), ShapeError);
   });
 
+  test('dropout: one input mask per sequence in training, none in inference', () => {
+    const F = 6;
+    const l = new SimpleRNN({ units: F, activation: 'linear', returnSequences: true, dropout: 0.5, seed: 3 });
+    const x = tensor(new Array(2 * 5 * F).fill(1), [2, 5, F]);
+    l.ensureBuilt(x.shape);
+    const eye = new Array(F * F).fill(0).map((_, i) => (i % (F + 1) === 0 ? 1 : 0));
+    l.setWeights([tensor(eye, [F, F]), tensor(new Array(F * F).fill(0), [F, F]), tensor(new Array(F).fill(0), [F])]);
+    const y = (l.apply(x, { training: true }) as Tensor).dataSync();
+    const values = new Set<number>();
+    for (let b = 0; b < 2; b++) {
+      for (let f = 0; f < F; f++) {
+        const first = y[b * 5 * F + f]!;
+        values.add(first);
+        for (let t = 1; t < 5; t++) assert.equal(y[(b * 5 + t) * F + f], first, 'same mask at every step');
+      }
+    }
+    assert.deepEqual([...values].sort(), [0, 2]);
+    assertClose((l.apply(x) as Tensor).dataSync(), new Array(60).fill(1), 0, 'inference');
+  });
+
   test('errors name the layer and what was expected', () => {
     const l = new LSTM({ units: 2, name: 'enc' });
     assert.throws(() => l.apply(randomNormal([2, 3])), /enc expected input of rank 3 \[batch, time, features\]/);
