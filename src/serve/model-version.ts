@@ -145,6 +145,7 @@ export class ModelVersion {
     readonly config: ModelConfig,
     readonly metrics: VersionMetrics,
     private readonly runnerModule: string,
+    private readonly nativeThreads?: number,
   ) {
     metrics.queueDepth = () => this.queuedRows;
   }
@@ -152,7 +153,7 @@ export class ModelVersion {
   /** Load every instance, then warm each up with one all-zeros batch; resolves when ready. */
   async load(): Promise<void> {
     try {
-      const data = { dir: this.dir, runnerModule: this.runnerModule };
+      const data = { dir: this.dir, runnerModule: this.runnerModule, nativeThreads: this.nativeThreads };
       for (let i = 0; i < Math.max(1, this.config.instanceCount); i++) this.instances.push(new Instance(this, data));
       const sigs = await Promise.all(this.instances.map((inst) => inst.start()));
       const sig = sigs[0] as ServingSignature;

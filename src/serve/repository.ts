@@ -105,6 +105,8 @@ export interface RepositoryOptions {
   runnerModule?: string;
   /** Overrides applied under every config.json (e.g. from CLI flags). */
   configOverrides?: Partial<ModelConfig>;
+  /** Native thread-pool size of the model workers (default: see ServerOptions.nativeThreads). */
+  nativeThreads?: number;
 }
 
 export class ModelRepository {
@@ -177,7 +179,15 @@ export class ModelRepository {
         const cur = entry.versions.get(v);
         if (cur && cur.state === 'ready' && !configChanged) continue;
         fresh.push(
-          new ModelVersion(name, v, join(dir, String(v)), config, this.metrics.of(name, String(v)), this.runnerModule),
+          new ModelVersion(
+            name,
+            v,
+            join(dir, String(v)),
+            config,
+            this.metrics.of(name, String(v)),
+            this.runnerModule,
+            this.options.nativeThreads,
+          ),
         );
       }
       const results = await Promise.allSettled(fresh.map((mv) => mv.load()));

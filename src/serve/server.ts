@@ -19,6 +19,7 @@ import {
   v2Datatype,
 } from './codec.js';
 import { HttpError } from './errors.js';
+import { parseJsonFast } from './json.js';
 import { Metrics } from './metrics.js';
 import type { ModelVersion } from './model-version.js';
 import { openApiDocument } from './openapi.js';
@@ -44,6 +45,11 @@ export interface ServerOptions {
   maxTensorElements?: number;
   /** Module exporting createRunner(dir) (default: src/serve/runner: saved Tessera models). */
   runnerModule?: string;
+  /**
+   * Native kernel threads of the model workers (one pool per process). Default: the available
+   * cores minus one for the HTTP thread (1 on 2 cores); TESSERA_NUM_THREADS overrides both.
+   */
+  nativeThreads?: number;
   /** Applied over every model's config.json. */
   configOverrides?: Partial<ModelConfig>;
   /** Where structured JSON log lines go (default: stderr). Pass `false` to silence. */
@@ -108,6 +114,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
   const repo = new ModelRepository(options.modelRepository, metrics, {
     runnerModule: options.runnerModule,
     configOverrides: options.configOverrides,
+    nativeThreads: options.nativeThreads,
   });
   await repo.loadAll();
   for (const e of repo.models.values()) {
@@ -237,6 +244,8 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
   }
 
   function parseJson(buf: Buffer): unknown {
+    const fast = parseJsonFast(buf);
+    if (fast !== undefined) return fast;
     try {
       return JSON.parse(buf.toString('utf8'));
     } catch (e) {

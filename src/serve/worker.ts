@@ -2,13 +2,17 @@
  * Worker-thread entry: loads one model version through a runner module and runs batches sent
  * by the main thread. Tensors arrive and leave as transferred typed arrays (no copies).
  */
+import { availableParallelism } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { setNativeThreads } from '../backend/native.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { ModelRunner, RunnerModule, WireTensor } from './types.js';
 
 interface InitData {
   dir: string;
   runnerModule: string;
+  /** Native thread-pool size; undefined = auto (see defaultNativeThreads). */
+  nativeThreads?: number;
 }
 
 interface InferMessage {
@@ -21,9 +25,19 @@ const port = parentPort;
 if (!port) throw new Error('src/serve/worker.ts must run in a worker thread');
 const init = workerData as InitData;
 
+/**
+ * The kernels' thread pool: the HTTP thread needs a core of its own, so a model worker gets the
+ * others (1 on a 2-core machine, where a second pool thread only steals cycles from the HTTP thread
+ * and spins while it waits). TESSERA_NUM_THREADS, when set, wins.
+ */
+function defaultNativeThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
 async function main(): Promise<void> {
   let runner: ModelRunner;
   try {
+    if (!process.env.TESSERA_NUM_THREADS) setNativeThreads(init.nativeThreads ?? defaultNativeThreads());
     const mod = (await import(init.runnerModule)) as RunnerModule;
     runner = await mod.createRunner(init.dir);
   } catch (e) {

