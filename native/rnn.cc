@@ -85,7 +85,7 @@ Geom get_geom(napi_env env, napi_value v) {
 
 // Own per-thread buffers: tsr::scratch slots 0-2 are used by the GEMM and conv kernels.
 float* buf(int slot, size_t floats) {
-  thread_local std::vector<float> bufs[4];
+  thread_local std::vector<float> bufs[6];
   std::vector<float>& v = bufs[slot];
   if (v.size() < floats) v.resize(floats);
   return v.data();
@@ -281,17 +281,25 @@ TSR_CLONES void simple_bwd_row(int64_t U, int act, const float* __restrict o, fl
 }
 
 void forward(const Geom& g, const float* xp, const float* R, const float* h0, const float* c0, const float* brec,
-             const uint8_t* mask, float* out, float* ws) {
+             const uint8_t* mask, const float* rmask, float* out, float* ws) {
   const int64_t B = g.B, T = g.T, U = g.U, G = gates(g.cell) * U, OW = g.cell == 0 ? 2 * U : U,
                 W = ws_width(g.cell) * U;
   float* rec = buf(0, size_t(B * G));
   float* zeros = buf(1, size_t(U));
   std::memset(zeros, 0, size_t(U) * 4);
+  float* hdrop = rmask ? buf(2, size_t(B * U)) : nullptr;
   for (int64_t t = 0; t < T; t++) {
     const float* hp = t > 0 ? out + (t - 1) * OW : h0;
     const int64_t hs = t > 0 ? T * OW : U;
     over_rows(B, B * G * U, [&](int64_t b0, int64_t b1) {
-      small_gemm(b1 - b0, G, U, hp + b0 * hs, hs, R, rec + b0 * G, G, false);
+      if (rmask) {
+        // recurrent dropout: the GEMM reads h_{t-1} * mask (the direct GRU path keeps h_{t-1})
+        for (int64_t b = b0; b < b1; b++)
+          for (int64_t u = 0; u < U; u++) hdrop[b * U + u] = hp[b * hs + u] * rmask[b * U + u];
+        small_gemm(b1 - b0, G, U, hdrop + b0 * U, U, R, rec + b0 * G, G, false);
+      } else {
+        small_gemm(b1 - b0, G, U, hp + b0 * hs, hs, R, rec + b0 * G, G, false);
+      }
       for (int64_t b = b0; b < b1; b++) {
         float* o = out + (b * T + t) * OW;
         const float* x = xp + (b * T + t) * G;
@@ -322,7 +330,8 @@ void forward(const Geom& g, const float* xp, const float* R, const float* h0, co
 }
 
 void backward(const Geom& g, const float* R, const float* h0, const float* c0, const uint8_t* mask, const float* out,
-              const float* ws, const float* dy, float* dxp, float* drec, float* dh0, float* dc0, float* dR) {
+              const float* ws, const float* dy, float* dxp, float* drec, float* dh0, float* dc0, float* dR,
+              const float* rmask) {
   const int64_t B = g.B, T = g.T, U = g.U, G = gates(g.cell) * U, OW = g.cell == 0 ? 2 * U : U,
                 W = ws_width(g.cell) * U;
   float* dh = buf(1, size_t(B * U));
@@ -333,6 +342,7 @@ void backward(const Geom& g, const float* R, const float* h0, const float* c0, c
   float* RT = buf(0, size_t(G * U));
   float* zeros = buf(3, size_t(U));
   std::memset(zeros, 0, size_t(U) * 4);
+  float* tmp = rmask ? buf(4, size_t(B * U)) : nullptr;
   for (int64_t p = 0; p < U; p++)
     for (int64_t j = 0; j < G; j++) RT[j * U + p] = R[p * G + j];
   for (int64_t t = T - 1; t >= 0; t--) {
@@ -363,8 +373,14 @@ void backward(const Geom& g, const float* R, const float* h0, const float* c0, c
           simple_bwd_row(U, g.act, o, dhb, dx, dr);
         }
       }
-      // dh += drec_t @ R^T for these rows (A rows stride T*G)
-      small_gemm(b1 - b0, U, G, drec + (b0 * T + t) * G, T * G, RT, dh + b0 * U, U, true);
+      // dh += drec_t @ R^T for these rows (A rows stride T*G), times the recurrent dropout mask
+      if (rmask) {
+        small_gemm(b1 - b0, U, G, drec + (b0 * T + t) * G, T * G, RT, tmp + b0 * U, U, false);
+        for (int64_t b = b0; b < b1; b++)
+          for (int64_t u = 0; u < U; u++) dh[b * U + u] += tmp[b * U + u] * rmask[b * U + u];
+      } else {
+        small_gemm(b1 - b0, U, G, drec + (b0 * T + t) * G, T * G, RT, dh + b0 * U, U, true);
+      }
     });
   }
   std::memcpy(dh0, dh, size_t(B * U) * 4);
@@ -375,7 +391,11 @@ void backward(const Geom& g, const float* R, const float* h0, const float* c0, c
     for (int64_t b = 0; b < B; b++)
       for (int64_t t = 0; t < T; t++) {
         const float* src = t > 0 ? out + (b * T + t - 1) * OW : h0 + b * U;
-        std::memcpy(hprev + (b * T + t) * U, src, size_t(U) * 4);
+        float* dst = hprev + (b * T + t) * U;
+        if (rmask)
+          for (int64_t u = 0; u < U; u++) dst[u] = src[u] * rmask[b * U + u];
+        else
+          std::memcpy(dst, src, size_t(U) * 4);
       }
     tsr::gemm(U, G, B * T, hprev, 1, U, drec, G, 1, dR, G, false);
   }
@@ -397,11 +417,11 @@ napi_value guarded(napi_env env, F&& f) {
   return nullptr;
 }
 
-// rnnForward(geom, xp, R, h0, c0|null, brec|null, mask|null, out, ws)
+// rnnForward(geom, xp, R, h0, c0|null, brec|null, mask|null, out, ws[, rmask|null])
 napi_value RnnForward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    napi_value argv[9];
-    size_t argc = 9;
+    napi_value argv[10];
+    size_t argc = 10;
     napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
     if (argc < 9) throw ArgError("rnnForward: expected 9 arguments");
     Geom g = get_geom(env, argv[0]);
@@ -417,20 +437,23 @@ napi_value RnnForward(napi_env env, napi_callback_info info) {
     need(mk, g.B * g.T, "mask");
     need(out, g.B * g.T * OW, "out");
     need(ws, g.B * g.T * ws_width(g.cell) * g.U, "ws");
+    RArr rm;
+    if (argc >= 10) rm = get(env, argv[9], false, true, "rmask");
+    need(rm, g.B * g.U, "rmask");
     if (g.cell == 1) {
       if (!br.f) throw ArgError("rnnForward: the GRU needs brec");
       need(br, G, "brec");
     }
-    forward(g, xp.f, R.f, h0.f, c0.f, br.f, mk.u8, out.f, ws.f);
+    forward(g, xp.f, R.f, h0.f, c0.f, br.f, mk.u8, rm.f, out.f, ws.f);
     return undef(env);
   });
 }
 
-// rnnBackward(geom, R, h0, c0|null, mask|null, out, ws, dy, dxp, drec, dh0, dc0|null, dR|null)
+// rnnBackward(geom, R, h0, c0|null, mask|null, out, ws, dy, dxp, drec, dh0, dc0|null, dR|null[, rmask|null])
 napi_value RnnBackward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    napi_value argv[13];
-    size_t argc = 13;
+    napi_value argv[14];
+    size_t argc = 14;
     napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
     if (argc < 12) throw ArgError("rnnBackward: expected 13 arguments");
     Geom g = get_geom(env, argv[0]);
@@ -441,8 +464,10 @@ napi_value RnnBackward(napi_env env, napi_callback_info info) {
          dy = get(env, argv[7], false, false, "dy"), dxp = get(env, argv[8], false, false, "dxp"),
          drec = get(env, argv[9], false, false, "drec"), dh0 = get(env, argv[10], false, false, "dh0"),
          dc0 = get(env, argv[11], false, true, "dc0");
-    RArr dR;
+    RArr dR, rm;
     if (argc >= 13) dR = get(env, argv[12], false, true, "dR");
+    if (argc >= 14) rm = get(env, argv[13], false, true, "rmask");
+    need(rm, g.B * g.U, "rmask");
     need(R, g.U * G, "R");
     need(h0, g.B * g.U, "h0");
     need(c0, g.B * g.U, "c0");
@@ -455,7 +480,7 @@ napi_value RnnBackward(napi_env env, napi_callback_info info) {
     need(dh0, g.B * g.U, "dh0");
     need(dc0, g.B * g.U, "dc0");
     need(dR, g.U * G, "dR");
-    backward(g, R.f, h0.f, c0.f, mk.u8, out.f, ws.f, dy.f, dxp.f, drec.f, dh0.f, dc0.f, dR.f);
+    backward(g, R.f, h0.f, c0.f, mk.u8, out.f, ws.f, dy.f, dxp.f, drec.f, dh0.f, dc0.f, dR.f, rm.f);
     return undef(env);
   });
 }

@@ -58,7 +58,7 @@ export interface RecurrentArgs extends LayerArgs {
   stateful?: boolean;
   /** Fraction of the input features dropped in training (one mask per sequence, shared by all steps, as Keras). */
   dropout?: number;
-  /** Only 0 is supported (the fused kernels have no recurrent-state dropout); a ValueError otherwise. */
+  /** Fraction of the recurrent state dropped where h_{t-1} enters the recurrent kernel (training; one mask per sequence). */
   recurrentDropout?: number;
   /** Seed of the dropout masks. */
   seed?: number;
@@ -98,6 +98,7 @@ export abstract class RecurrentLayer extends Layer {
   recurrentKernel: Variable | null = null;
   bias: Variable | null = null;
   readonly dropout: number;
+  readonly recurrentDropout: number;
   readonly seed: number | null;
   private rng: Random;
   /** Stateful layers: the states carried to the next call (h, and c for the LSTM). */
@@ -116,14 +117,13 @@ export abstract class RecurrentLayer extends Layer {
     this.stateful = args.stateful ?? false;
     this.unitForgetBias = args.unitForgetBias ?? true;
     this.resetAfter = args.resetAfter ?? true;
-    if ((args.recurrentDropout ?? 0) !== 0) {
-      throw new ValueError(
-        `${this.name}: recurrentDropout ${args.recurrentDropout} is not supported by the fused recurrent kernels, expected 0 (use dropout, on the inputs, instead)`,
-      );
-    }
     this.dropout = args.dropout ?? 0;
-    if (!(this.dropout >= 0 && this.dropout < 1)) {
-      throw new ValueError(`${this.name} expected dropout in [0, 1), got ${args.dropout}`);
+    this.recurrentDropout = args.recurrentDropout ?? 0;
+    for (const [f, v] of [
+      ['dropout', this.dropout],
+      ['recurrentDropout', this.recurrentDropout],
+    ] as const) {
+      if (!(v >= 0 && v < 1)) throw new ValueError(`${this.name} expected ${f} in [0, 1), got ${v}`);
     }
     this.seed = args.seed ?? null;
     this.rng = new Random(this.seed ?? undefined);
@@ -248,7 +248,15 @@ export abstract class RecurrentLayer extends Layer {
         recurrentBias = reshape(slice(this.bias, [1, 0], [1, G]), [G]);
       } else xp = add(xp, this.bias);
     } else if (this.cell === 'gru') recurrentBias = new Tensor(new Float32Array(G), [G], 'float32');
+    let recurrentMask: Tensor | null = null;
+    if (ctx.training && this.recurrentDropout > 0) {
+      const keepP = 1 - this.recurrentDropout;
+      const m = new Float32Array(B * U);
+      for (let i = 0; i < m.length; i++) m[i] = this.rng.next() < keepP ? 1 / keepP : 0;
+      recurrentMask = new Tensor(m, [B, U], 'float32');
+    }
     const out = recurrence(this.cell, reshape(xp, [B, T, G]), this.recurrentKernel as Variable, {
+      recurrentMask,
       initialH: initial[0] ?? null,
       initialC: this.cell === 'lstm' ? (initial[1] ?? null) : null,
       recurrentBias,
@@ -295,7 +303,7 @@ export abstract class RecurrentLayer extends Layer {
       goBackwards: this.goBackwards,
       stateful: this.stateful,
       dropout: this.dropout,
-      recurrentDropout: 0,
+      recurrentDropout: this.recurrentDropout,
       seed: this.seed,
       kernelInitializer: ser(this.kernelInitializer),
       recurrentInitializer: ser(this.recurrentInitializer),

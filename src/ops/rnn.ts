@@ -37,6 +37,11 @@ export interface RecurrenceOptions {
   mask?: Tensor | null;
   /** SimpleRNN activation (default tanh). */
   activation?: RecurrentActivation;
+  /**
+   * Recurrent dropout: a [batch, units] multiplier (0 or 1/keep) applied to h_{t-1} where it enters
+   * the recurrent GEMM, the same at every step (Keras recurrentDropout). Not differentiated.
+   */
+  recurrentMask?: Tensor | null;
 }
 
 /** The raw native entry points added by native/rnn.cc (see there). */
@@ -51,6 +56,7 @@ interface RnnAddon {
     mask: Uint8Array | null,
     out: Float32Array,
     ws: Float32Array,
+    rmask: Float32Array | null,
   ): void;
   rnnBackward(
     geom: Float64Array,
@@ -66,6 +72,7 @@ interface RnnAddon {
     dh0: Float32Array,
     dc0: Float32Array | null,
     dR: Float32Array | null,
+    rmask: Float32Array | null,
   ): void;
 }
 
@@ -154,6 +161,7 @@ function forwardTs(
   c0: Float32Array | null,
   brec: Float32Array | null,
   mask: Uint8Array | null,
+  rmask: Float32Array | null,
   out: Float32Array,
   ws: Float32Array,
 ): void {
@@ -162,12 +170,16 @@ function forwardTs(
   const OW = cell === 'lstm' ? 2 * U : U;
   const W = wsWidth(cell, U);
   const rec = new Float32Array(B * G);
+  const hdrop = rmask ? new Float32Array(B * U) : null;
   const prevH = new Float32Array(B * U);
   prevH.set(h0);
   const prevC = new Float32Array(B * U);
   if (c0) prevC.set(c0);
   for (let t = 0; t < T; t++) {
-    gemmRows(B, G, U, prevH, 0, U, R, rec);
+    if (hdrop && rmask) {
+      for (let i = 0; i < B * U; i++) hdrop[i] = (prevH[i] as number) * (rmask[i] as number);
+      gemmRows(B, G, U, hdrop, 0, U, R, rec);
+    } else gemmRows(B, G, U, prevH, 0, U, R, rec);
     for (let b = 0; b < B; b++) {
       const o = (b * T + t) * OW;
       const x = (b * T + t) * G;
@@ -241,6 +253,7 @@ function backwardTs(
   drec: Float32Array,
   dh0: Float32Array,
   dc0: Float32Array | null,
+  rmask: Float32Array | null,
 ): void {
   const { cell, B, T, U } = g;
   const G = GATES[cell] * U;
@@ -324,7 +337,7 @@ function backwardTs(
         let s = 0;
         const ro = p * G;
         for (let j = 0; j < G; j++) s += (drec[x + j] as number) * (R[ro + j] as number);
-        dh[hp + p] = (dh[hp + p] as number) + s;
+        dh[hp + p] = (dh[hp + p] as number) + (rmask ? s * (rmask[hp + p] as number) : s);
       }
     }
   }
@@ -399,6 +412,13 @@ export function recurrence(
     throw new ValueError(`${where} expected activation 'tanh' | 'relu' | 'linear', got ${JSON.stringify(activation)}`);
   }
   const mask = maskBytes(options.mask, B, T, where);
+  const rmT = options.recurrentMask ?? null;
+  if (rmT && (rmT.size !== B * U || rmT.dtype !== 'float32')) {
+    throw new ShapeError(
+      `${where} expected a float32 recurrentMask of shape [${B}, ${U}], got ${rmT.dtype} ${fmtShape(rmT.shape)}`,
+    );
+  }
+  const rmask = rmT ? (rmT.data as Float32Array) : null;
   const g: Geom = { cell, act: ACT_CODE[activation], B, T, U };
   const OW = cell === 'lstm' ? 2 * U : U;
   const h0 = options.initialH ? (options.initialH.data as Float32Array) : new Float32Array(B * U);
@@ -430,9 +450,21 @@ export function recurrence(
       mask,
       out.data as Float32Array,
       ws.data as Float32Array,
+      rmask,
     );
   } else {
-    forwardTs(g, xp.data as Float32Array, R, h0, c0, brec, mask, out.data as Float32Array, ws.data as Float32Array);
+    forwardTs(
+      g,
+      xp.data as Float32Array,
+      R,
+      h0,
+      c0,
+      brec,
+      mask,
+      rmask,
+      out.data as Float32Array,
+      ws.data as Float32Array,
+    );
   }
   const inputs: Tensor[] = [xp, recurrentKernel];
   const hT = options.initialH ?? null;
@@ -466,6 +498,7 @@ export function recurrence(
         dh0.data as Float32Array,
         dc0 ? (dc0.data as Float32Array) : null,
         dRNative ? (dRNative.data as Float32Array) : null,
+        rmask,
       );
     } else {
       backwardTs(
@@ -481,6 +514,7 @@ export function recurrence(
         drec.data as Float32Array,
         dh0.data as Float32Array,
         dc0 ? (dc0.data as Float32Array) : null,
+        rmask,
       );
     }
     const grads: (Tensor | null)[] = [xp.requiresGrad ? dxp : null, null];
@@ -495,7 +529,9 @@ export function recurrence(
           const row = (b * T + t) * G;
           const hOff = t > 0 ? (b * T + t - 1) * OW : -1;
           for (let p = 0; p < U; p++) {
-            const hv = hOff >= 0 ? (od[hOff + p] as number) : (h0[b * U + p] as number);
+            const hv =
+              (hOff >= 0 ? (od[hOff + p] as number) : (h0[b * U + p] as number)) *
+              (rmask ? (rmask[b * U + p] as number) : 1);
             if (hv === 0) continue;
             const ro = p * G;
             for (let j = 0; j < G; j++) dRd[ro + j] = (dRd[ro + j] as number) + hv * (dr[row + j] as number);

@@ -150,6 +150,31 @@ describe('finite-difference gradients through time (masked, initial states)', ()
   }
 });
 
+describe('recurrent dropout mask', () => {
+  for (const cell of ['lstm', 'gru', 'simpleRnn'] as const) {
+    test(`${cell}: finite differences with a recurrent mask, native and TypeScript agree`, () => {
+      const U = 3;
+      const G = (cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1) * U;
+      const xp = randomNormal([2, 4, G], { seed: 41 });
+      const R = randomNormal([U, G], { seed: 42, stddev: 0.6 });
+      const h0 = randomNormal([2, U], { seed: 43 });
+      const recurrentMask = tensor([2, 0, 2, 0, 2, 2], [2, U]);
+      const recurrentBias = cell === 'gru' ? randomNormal([G], { seed: 44 }) : null;
+      const f = (a: Tensor, b: Tensor, c: Tensor) =>
+        recurrence(cell, a, b, { initialH: c, recurrentMask, recurrentBias });
+      const ts = withImpl('typescript', () => f(xp, R, h0).dataSync());
+      const auto = withImpl('auto', () => f(xp, R, h0).dataSync());
+      assertClose(auto, ts, 1e-5, 'implementations');
+      // the mask changes the result (0 entries cut h_{t-1} out of the recurrent product)
+      const plain = recurrence(cell, xp, R, { initialH: h0, recurrentBias }).dataSync();
+      assert.ok(plain.some((v, i) => Math.abs(v - ts[i]!) > 1e-4));
+      for (const impl of IMPLS) {
+        withImpl(impl, () => gradCheck((a, b, c) => f(a!, b!, c!), [xp, R, h0], { eps: 1e-2, rtol: 3e-2, atol: 3e-3 }));
+      }
+    });
+  }
+});
+
 describe('masking, goBackwards, returnState, stateful', () => {
   test('embedding maskZero: a padded sequence gives the unpadded result (LSTM, GRU, backwards too)', () => {
     for (const make of [
@@ -263,12 +288,20 @@ describe('masking, goBackwards, returnState, stateful', () => {
     }
     assert.deepEqual([...values].sort(), [0, 2]);
     assertClose((l.apply(x) as Tensor).dataSync(), new Array(60).fill(1), 0, 'inference');
+    // recurrentDropout acts in training only
+    const r = new LSTM({ units: 4, recurrentDropout: 0.5, seed: 1 });
+    const xs = randomNormal([3, 6, 2], { seed: 50 });
+    const inf = (r.apply(xs) as Tensor).dataSync();
+    assertClose((r.apply(xs) as Tensor).dataSync(), inf, 0, 'inference is deterministic');
+    const tr = (r.apply(xs, { training: true }) as Tensor).dataSync();
+    assert.ok(tr.some((v, i) => Math.abs(v - inf[i]!) > 1e-4));
+    assert.equal(layerFromConfig('LSTM', r.getConfig()).getConfig().recurrentDropout, 0.5);
   });
 
   test('errors name the layer and what was expected', () => {
     const l = new LSTM({ units: 2, name: 'enc' });
     assert.throws(() => l.apply(randomNormal([2, 3])), /enc expected input of rank 3 \[batch, time, features\]/);
-    assert.throws(() => new LSTM({ units: 2, recurrentDropout: 0.2 }), ValueError);
+    assert.throws(() => new LSTM({ units: 2, recurrentDropout: 1.2 }), ValueError);
     assert.throws(() => new LSTM({ units: 2, activation: 'relu' }), /activation 'tanh'/);
     assert.throws(() => new GRU({ units: 0 }), ValueError);
   });
