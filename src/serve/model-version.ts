@@ -50,6 +50,8 @@ class Instance {
   worker!: Worker;
   busy = true;
   dead = false;
+  /** Rows of the batch executing now (0 when idle). */
+  rowsRunning = 0;
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
 
@@ -84,6 +86,7 @@ class Instance {
             if (!p) return;
             this.pending.delete(msg.id);
             this.busy = false;
+            this.rowsRunning = 0;
             if (msg.type === 'result')
               this.owner.completed(this, p, msg.outputs as WireTensor[], (msg.computeNs as number) / 1000);
             else this.owner.failed(this, p, new HttpError(500, `model execution failed: ${msg.message}`, 'execution'));
@@ -108,6 +111,7 @@ class Instance {
   run(inputs: WireTensor[], p: Pending): void {
     const id = this.nextId++;
     this.busy = true;
+    this.rowsRunning = p.rows;
     this.pending.set(id, p);
     this.worker.postMessage(
       { type: 'infer', id, inputs },
@@ -133,6 +137,8 @@ export class ModelVersion {
   private readonly instances: Instance[] = [];
   private queue: Job[] = [];
   private queuedRows = 0;
+  /** Smoothed compute time per row (µs), for Retry-After. */
+  private usPerRow = 0;
   private inflight = 0;
   private drainWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -187,6 +193,17 @@ export class ModelVersion {
     );
   }
 
+  /**
+   * Seconds until the queue has drained at the measured speed (rows queued plus rows executing,
+   * times the smoothed compute time per row, over the instances): the 429's Retry-After, an
+   * integer of at least 1 (RFC 9110 delay-seconds).
+   */
+  retryAfterSeconds(): number {
+    let executing = 0;
+    for (const inst of this.instances) executing += inst.rowsRunning;
+    return retryAfterSeconds(this.queuedRows + executing, this.usPerRow, this.instances.length);
+  }
+
   /** Rows queued now. */
   get queueDepth(): number {
     return this.queuedRows;
@@ -215,7 +232,7 @@ export class ModelVersion {
           429,
           `model '${this.model}' version ${this.version} is overloaded: ${this.queuedRows} rows queued, limit ${this.config.maxQueueSize}`,
           'overloaded',
-          { 'Retry-After': '1' },
+          { 'Retry-After': String(this.retryAfterSeconds()) },
         ),
       );
     }
@@ -376,10 +393,16 @@ export class ModelVersion {
   /** Called by an instance with a batch's outputs: split them back per request. */
   completed(inst: Instance, p: Pending, outputs: WireTensor[], computeUs: number): void {
     if (!p.jobs) {
+      // The warm-up: a first estimate of the compute time per row.
+      if (this.usPerRow === 0) this.usPerRow = computeUs;
       p.resolve?.(outputs);
       return;
     }
     const jobs = p.jobs;
+    if (p.rows > 0) {
+      const per = computeUs / p.rows;
+      this.usPerRow = this.usPerRow > 0 ? 0.8 * this.usPerRow + 0.2 * per : per;
+    }
     let queueUs = 0;
     for (const j of jobs) queueUs += (p.started - j.enqueued) * 1000;
     this.metrics.batch(p.rows, jobs.length, queueUs, computeUs);
@@ -455,6 +478,16 @@ export class ModelVersion {
     this.state = 'unloaded';
     await Promise.all(this.instances.map((i) => i.stop().catch(() => {})));
   }
+}
+
+/**
+ * Retry-After for a queue of `rows` rows at `usPerRow` µs each over `instances` workers: whole
+ * seconds, rounded up, at least 1.
+ * @example retryAfterSeconds(40, 100_000, 2) // 2 (40 rows * 0.1 s / 2 instances)
+ */
+export function retryAfterSeconds(rows: number, usPerRow: number, instances: number): number {
+  const s = (rows * usPerRow) / Math.max(1, instances) / 1e6;
+  return Number.isFinite(s) && s > 1 ? Math.min(Math.ceil(s), 3600) : 1;
 }
 
 function renamed(sig: ServingSignature, config: ModelConfig): ServingSignature {
