@@ -15,7 +15,7 @@
       "cflags!": ["-fno-exceptions", "-O2", "-O0"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-O2", "-O0"],
       "cflags": ["-O3", "-fno-math-errno", "-fexceptions"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "-fno-math-errno"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fexceptions", "-fno-math-errno", "-Wno-psabi"],
       "ldflags": ["-pthread"],
       "conditions": [
         [

@@ -76,6 +76,7 @@ struct APacker {
 void gemm_serial_packed(int64_t M, int64_t N, int64_t K, const APacker& A, const float* B, int64_t rsB, int64_t csB,
                         float* C, int64_t ldc, bool accumulate);
 const char* gemm_isa();
+int gemm_isa_level();  // 0 portable, 2 AVX2+FMA, 3 AVX-512 (honours gemm_force_isa)
 void gemm_force_isa(int isa);  // testing: 0 auto, 1 scalar, 2 avx2, 3 avx512
 
 }  // namespace tsr

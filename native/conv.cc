@@ -8,6 +8,10 @@
 
 #include "common.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace tsr {
 namespace {
 
@@ -106,11 +110,202 @@ bool over_images(int64_t N, F&& f) {
   return true;
 }
 
+// ---- single-input-channel convolutions (the first layer of an image model), direct ----------
+// With C == 1, im2col + GEMM spends its time on packing a K = kH*kW sliver; instead keep the
+// filter taps (or their gradient accumulators) in vector registers and stream the pixels.
+#if defined(__x86_64__)
+struct V512 {
+  using T = __m512;
+  static constexpr int W = 16;
+};
+struct V256 {
+  using T = __m256;
+  static constexpr int W = 8;
+};
+#define TSR_VEC_OPS(ATTR, V, TY, LOAD, STORE, SET1, ZERO, FMA, ADD) \
+  ATTR static inline TY vload(V, const float* p) { return LOAD(p); } \
+  ATTR static inline void vstore(V, float* p, TY v) { STORE(p, v); } \
+  ATTR static inline TY vset1(V, float f) { return SET1(f); } \
+  ATTR static inline TY vzero(V) { return ZERO(); } \
+  ATTR static inline TY vfma(V, TY a, TY b, TY c) { return FMA(a, b, c); } \
+  ATTR static inline TY vadd(V, TY a, TY b) { return ADD(a, b); }
+TSR_VEC_OPS(__attribute__((target("avx512f"))), V512, __m512, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps,
+            _mm512_setzero_ps, _mm512_fmadd_ps, _mm512_add_ps)
+TSR_VEC_OPS(__attribute__((target("avx2,fma"))), V256, __m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps,
+            _mm256_setzero_ps, _mm256_fmadd_ps, _mm256_add_ps)
+#undef TSR_VEC_OPS
+
+constexpr int kMaxTaps = 9;
+
+// out rows u in [u0, u1) of (n, oy); OC a multiple of V::W * NB
+template <class V, int NB>
+inline void c1_fwd_rows(const float* x, const float* w, float* out, const ConvGeom& g, int64_t u0, int64_t u1) {
+  using T = typename V::T;
+  const int taps = int(g.KH * g.KW);
+  const int64_t OC = g.OC;
+  for (int64_t oc0 = 0; oc0 < OC; oc0 += V::W * NB) {
+    T wv[kMaxTaps][NB];
+    for (int t = 0; t < taps; t++)
+      for (int b = 0; b < NB; b++) wv[t][b] = vload(V(), w + t * OC + oc0 + b * V::W);
+    for (int64_t u = u0; u < u1; u++) {
+      const int64_t n = u / g.OH, oy = u % g.OH;
+      const float* xn = x + n * g.H * g.W;
+      float* orow = out + (n * g.OH + oy) * g.OW * OC + oc0;
+      const int64_t iy0 = oy * g.SH - g.PT;
+      const bool yIn = iy0 >= 0 && iy0 + (g.KH - 1) * g.DH < g.H;
+      constexpr int PX = 4;  // pixels at a time: independent FMA chains hide the FMA latency
+      for (int64_t ox = 0; ox < g.OW;) {
+        const int64_t ix0 = ox * g.SW - g.PL;
+        if (yIn && ox + PX <= g.OW && ix0 >= 0 && (ox + PX - 1) * g.SW - g.PL + (g.KW - 1) * g.DW < g.W) {
+          T acc[PX][NB];
+          for (int q = 0; q < PX; q++)
+            for (int b = 0; b < NB; b++) acc[q][b] = vzero(V());
+          int t = 0;
+          for (int64_t ky = 0; ky < g.KH; ky++) {
+            const float* xr = xn + (iy0 + ky * g.DH) * g.W + ix0;
+            for (int64_t kx = 0; kx < g.KW; kx++, t++) {
+              const float* xs = xr + kx * g.DW;
+              for (int q = 0; q < PX; q++) {
+                const T xv = vset1(V(), xs[q * g.SW]);
+                for (int b = 0; b < NB; b++) acc[q][b] = vfma(V(), xv, wv[t][b], acc[q][b]);
+              }
+            }
+          }
+          for (int q = 0; q < PX; q++)
+            for (int b = 0; b < NB; b++) vstore(V(), orow + (ox + q) * OC + b * V::W, acc[q][b]);
+          ox += PX;
+          continue;
+        }
+        T acc[NB];
+        for (int b = 0; b < NB; b++) acc[b] = vzero(V());
+        if (yIn && ix0 >= 0 && ix0 + (g.KW - 1) * g.DW < g.W) {
+          int t = 0;
+          for (int64_t ky = 0; ky < g.KH; ky++) {
+            const float* xr = xn + (iy0 + ky * g.DH) * g.W + ix0;
+            for (int64_t kx = 0; kx < g.KW; kx++, t++) {
+              const T xv = vset1(V(), xr[kx * g.DW]);
+              for (int b = 0; b < NB; b++) acc[b] = vfma(V(), xv, wv[t][b], acc[b]);
+            }
+          }
+        } else {
+          int t = 0;
+          for (int64_t ky = 0; ky < g.KH; ky++) {
+            const int64_t iy = iy0 + ky * g.DH;
+            for (int64_t kx = 0; kx < g.KW; kx++, t++) {
+              const int64_t ix = ix0 + kx * g.DW;
+              const float xf = (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) ? xn[iy * g.W + ix] : 0.f;
+              const T xv = vset1(V(), xf);
+              for (int b = 0; b < NB; b++) acc[b] = vfma(V(), xv, wv[t][b], acc[b]);
+            }
+          }
+        }
+        for (int b = 0; b < NB; b++) vstore(V(), orow + ox * OC + b * V::W, acc[b]);
+        ox++;
+      }
+    }
+  }
+}
+
+// dw partial (taps x OC) += over images [n0, n1)
+template <class V, int NB>
+inline void c1_dw_images(const float* x, const float* dy, float* part, const ConvGeom& g, int64_t n0, int64_t n1) {
+  using T = typename V::T;
+  const int taps = int(g.KH * g.KW);
+  const int64_t OC = g.OC;
+  for (int64_t oc0 = 0; oc0 < OC; oc0 += V::W * NB) {
+    T acc[kMaxTaps][NB];
+    for (int t = 0; t < taps; t++)
+      for (int b = 0; b < NB; b++) acc[t][b] = vzero(V());
+    for (int64_t n = n0; n < n1; n++) {
+      const float* xn = x + n * g.H * g.W;
+      for (int64_t oy = 0; oy < g.OH; oy++) {
+        const int64_t iy0 = oy * g.SH - g.PT;
+        const bool yIn = iy0 >= 0 && iy0 + (g.KH - 1) * g.DH < g.H;
+        const float* drow = dy + (n * g.OH + oy) * g.OW * OC + oc0;
+        for (int64_t ox = 0; ox < g.OW; ox++) {
+          const int64_t ix0 = ox * g.SW - g.PL;
+          T d[NB];
+          for (int b = 0; b < NB; b++) d[b] = vload(V(), drow + ox * OC + b * V::W);
+          if (yIn && ix0 >= 0 && ix0 + (g.KW - 1) * g.DW < g.W) {
+            int t = 0;
+            for (int64_t ky = 0; ky < g.KH; ky++) {
+              const float* xr = xn + (iy0 + ky * g.DH) * g.W + ix0;
+              for (int64_t kx = 0; kx < g.KW; kx++, t++) {
+                const T xv = vset1(V(), xr[kx * g.DW]);
+                for (int b = 0; b < NB; b++) acc[t][b] = vfma(V(), xv, d[b], acc[t][b]);
+              }
+            }
+          } else {
+            int t = 0;
+            for (int64_t ky = 0; ky < g.KH; ky++) {
+              const int64_t iy = iy0 + ky * g.DH;
+              for (int64_t kx = 0; kx < g.KW; kx++, t++) {
+                const int64_t ix = ix0 + kx * g.DW;
+                if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+                const T xv = vset1(V(), xn[iy * g.W + ix]);
+                for (int b = 0; b < NB; b++) acc[t][b] = vfma(V(), xv, d[b], acc[t][b]);
+              }
+            }
+          }
+        }
+      }
+    }
+    for (int t = 0; t < taps; t++)
+      for (int b = 0; b < NB; b++) vstore(V(), part + t * OC + oc0 + b * V::W, acc[t][b]);
+  }
+}
+
+__attribute__((target("avx512f"), flatten)) void c1_fwd_512(const float* x, const float* w, float* out, const ConvGeom& g,
+                                                     int64_t u0, int64_t u1) {
+  if (g.OC % 32 == 0) c1_fwd_rows<V512, 2>(x, w, out, g, u0, u1);
+  else c1_fwd_rows<V512, 1>(x, w, out, g, u0, u1);
+}
+__attribute__((target("avx2,fma"), flatten)) void c1_fwd_256(const float* x, const float* w, float* out, const ConvGeom& g,
+                                                      int64_t u0, int64_t u1) {
+  if (g.OC % 16 == 0) c1_fwd_rows<V256, 2>(x, w, out, g, u0, u1);
+  else c1_fwd_rows<V256, 1>(x, w, out, g, u0, u1);
+}
+__attribute__((target("avx512f"), flatten)) void c1_dw_512(const float* x, const float* dy, float* part, const ConvGeom& g,
+                                                    int64_t n0, int64_t n1) {
+  if (g.OC % 32 == 0) c1_dw_images<V512, 2>(x, dy, part, g, n0, n1);
+  else c1_dw_images<V512, 1>(x, dy, part, g, n0, n1);
+}
+__attribute__((target("avx2,fma"), flatten)) void c1_dw_256(const float* x, const float* dy, float* part, const ConvGeom& g,
+                                                     int64_t n0, int64_t n1) {
+  if (g.OC % 16 == 0) c1_dw_images<V256, 2>(x, dy, part, g, n0, n1);
+  else c1_dw_images<V256, 1>(x, dy, part, g, n0, n1);
+}
+#endif
+
+// 0: not applicable, 2: AVX2 path, 3: AVX-512 path
+int c1_direct_level(const ConvGeom& g) {
+#if defined(__x86_64__)
+  if (g.C != 1 || g.KH * g.KW > kMaxTaps || g.KH * g.KW == 0 || g.OC == 0) return 0;
+  const int lvl = gemm_isa_level();
+  if (lvl == 3 && g.OC % 16 == 0) return 3;
+  if (lvl >= 2 && g.OC % 8 == 0) return 2;
+#else
+  (void)g;
+#endif
+  return 0;
+}
+
 }  // namespace
 
 void conv2d_f32(const float* x, const float* w, float* out, const ConvGeom& g) {
   const int64_t K = g.KH * g.KW * g.C, rowsPer = g.OH * g.OW;
   if (g.N == 0 || rowsPer == 0 || g.OC == 0) return;
+#if defined(__x86_64__)
+  if (const int lvl = c1_direct_level(g)) {
+    parallel_range(g.N * g.OH, 8, 1, [&](int64_t u0, int64_t u1) {
+      if (lvl == 3)
+        c1_fwd_512(x, w, out, g, u0, u1);
+      else
+        c1_fwd_256(x, w, out, g, u0, u1);
+    });
+    return;
+  }
+#endif
   const bool pw = is_pointwise(g);
   const int64_t chunk = chunk_images(g);
   auto body = [&](int64_t n0, int64_t n1, bool parallelGemm) {
@@ -167,6 +362,25 @@ void conv2d_dw_f32(const float* x, const float* dy, float* dw, const ConvGeom& g
     std::memset(dw, 0, sizeof(float) * wsz);
     return;
   }
+#if defined(__x86_64__)
+  if (const int lvl = c1_direct_level(g)) {
+    const int tasks = num_threads() > 1 ? image_tasks(g.N) : 1;
+    std::vector<float> partials(size_t(tasks - 1) * wsz);
+    parallel_tasks(tasks, [&](int t) {
+      float* part = t == 0 ? dw : partials.data() + size_t(t - 1) * wsz;
+      const int64_t n0 = g.N * t / tasks, n1 = g.N * (t + 1) / tasks;
+      if (lvl == 3)
+        c1_dw_512(x, dy, part, g, n0, n1);
+      else
+        c1_dw_256(x, dy, part, g, n0, n1);
+    });
+    for (int t = 1; t < tasks; t++) {
+      const float* p = partials.data() + size_t(t - 1) * wsz;
+      for (int64_t i = 0; i < wsz; i++) dw[i] += p[i];
+    }
+    return;
+  }
+#endif
   const bool pw = is_pointwise(g);
   const int64_t chunk = chunk_images(g);
   // dw (+)= col^T [K, rows] x dy [rows, OC]

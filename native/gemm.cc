@@ -330,6 +330,14 @@ void pack_b(int NR, int64_t kc, int64_t nc, const float* B, int64_t rsB, int64_t
 }  // namespace
 
 const char* gemm_isa() { return isa().name; }
+int gemm_isa_level() {
+#if defined(__x86_64__)
+  const Isa& s = isa();
+  if (&s == &kAvx512) return 3;
+  if (&s == &kAvx2) return 2;
+#endif
+  return 0;
+}
 void gemm_force_isa(int v) { g_forced = v; }
 
 namespace {

@@ -249,7 +249,7 @@ function randomConv(): Conv2dGeometry {
       inC: pick([1, 3, 4]),
       outH,
       outW,
-      outC: pick([1, 5, 8, 17]),
+      outC: pick([1, 5, 8, 16, 17, 32]),
       kH,
       kW,
       strideH,
@@ -332,6 +332,8 @@ describe('native conv2d', () => {
         addon!.forceIsa(isa);
         checkConv(N, valid(2, 13, 13, 32, 3, 64));
         checkConv(N, valid(2, 9, 9, 1, 3, 32, 1, 1));
+        checkConv(N, valid(3, 11, 10, 1, 3, 16, 2, 2)); // single input channel: direct kernels, strided, padded
+        checkConv(N, { ...valid(2, 12, 13, 1, 2, 48), dilationH: 2, dilationW: 3, outH: 10, outW: 10 });
         for (let i = 0; i < 5; i++) checkConv(N, randomConv());
       }
     } finally {
