@@ -16,8 +16,17 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { layers, type Model, optimizers, saveModel, sequential, setSeed, type Tensor, tensor } from 'tessera';
-import { sequenceLayers as seq } from '../src/layers/recurrent-index.js';
+import {
+  layers,
+  type Model,
+  optimizers,
+  saveModel,
+  layers as seq,
+  sequential,
+  setSeed,
+  type Tensor,
+  tensor,
+} from 'tessera';
 
 function csv(name: string): Record<string, string>[] {
   // the package exports only its JS entry (build/index.js): its data/ folder is one level up

@@ -15,9 +15,19 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { layers, loadModel, optimizers, saveModel, sequential, setSeed, type Tensor, tensor } from 'tessera';
-import { layerFromConfig } from '../src/layers/layer.js';
-import { sequenceLayers as seq, type TextVectorization } from '../src/layers/recurrent-index.js';
+import {
+  layerFromConfig,
+  layers,
+  loadModel,
+  optimizers,
+  saveModel,
+  layers as seq,
+  sequential,
+  setSeed,
+  type Tensor,
+  type TextVectorization,
+  tensor,
+} from 'tessera';
 import { binaryMetrics } from './spam.js';
 
 /** A small RFC 4180 CSV parser (quoted fields, doubled quotes, newlines in quotes). */

@@ -17,19 +17,20 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
+  layerFromConfig,
   layers,
   loadModel,
   type Model,
   optimizers,
   Random,
   saveModel,
+  layers as seq,
   sequential,
   setSeed,
   type Tensor,
+  type TextVectorization,
   tensor,
 } from 'tessera';
-import { layerFromConfig } from '../src/layers/layer.js';
-import { sequenceLayers as seq, type TextVectorization } from '../src/layers/recurrent-index.js';
 
 export interface Email {
   text: string;

@@ -56,7 +56,7 @@ export class Embedding extends Layer {
 
   constructor(args: EmbeddingArgs) {
     super(
-      args.inputLength !== undefined && !args.inputShape && !args.batchInputShape
+      args.inputLength != null && !args.inputShape && !args.batchInputShape
         ? { ...args, inputShape: [args.inputLength] }
         : args,
     );

@@ -54,6 +54,7 @@ import {
   type Pooling1DArgs,
   type Pooling2DArgs,
 } from './pooling.js';
+import { sequenceLayers } from './recurrent-index.js';
 import {
   Cropping2D,
   type Cropping2DArgs,
@@ -72,6 +73,7 @@ export * from './layer.js';
 export * from './merge.js';
 export * from './normalization.js';
 export * from './pooling.js';
+export * from './recurrent-index.js';
 export * from './regularizers.js';
 export * from './reshaping.js';
 export { SymbolicTensor } from './symbolic.js';
@@ -82,6 +84,7 @@ export { SymbolicTensor } from './symbolic.js';
  * const model = [layers.dense({ units: 64, activation: 'relu', inputShape: [100] }), layers.dropout({ rate: 0.5 }), layers.dense({ units: 10 })];
  */
 export const layers = {
+  ...sequenceLayers,
   input,
   inputLayer: (args: InputLayerArgs) => new InputLayer(args),
   dense: (args: DenseArgs) => new Dense(args),

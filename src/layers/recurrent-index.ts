@@ -30,7 +30,7 @@ export {
   padSequences,
   type SplitMode,
   type StandardizeMode,
-  split,
+  split as splitText,
   standardize,
 } from '../text/index.js';
 export * from './attention.js';

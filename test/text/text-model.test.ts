@@ -3,9 +3,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { layers, loadModel, optimizers, saveModel, sequential, setSeed, type Tensor, tensor } from 'tessera';
+import {
+  layers,
+  loadModel,
+  optimizers,
+  saveModel,
+  layers as seq,
+  sequential,
+  setSeed,
+  type Tensor,
+  type TextVectorization,
+  tensor,
+} from 'tessera';
 import { layerFromConfig } from '../../src/layers/layer.js';
-import { sequenceLayers as seq, type TextVectorization } from '../../src/layers/recurrent-index.js';
 import { assertClose } from '../helpers/gradcheck.js';
 
 test('a text model (vectorizer + embedding + BiLSTM + GRU) trains, saves, loads and scores raw strings', async () => {
