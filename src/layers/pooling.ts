@@ -2,11 +2,15 @@
  * Pooling layers over channels-last input: MaxPooling1D/2D, AveragePooling1D/2D (strides default
  * to poolSize) and the global poolings (mean / max over the spatial axes, keepdims option).
  */
+
+import { div, maximum, mul } from '../ops/arithmetic.js';
 import { convOutputLength } from '../ops/conv.js';
 import { avgPool1d, avgPool2d, maxPool1d, maxPool2d } from '../ops/pool.js';
-import { max, mean } from '../ops/reduce.js';
+import { max, mean, sum } from '../ops/reduce.js';
+import { cast, expandDims } from '../ops/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Layer, type LayerArgs, registerLayer, type ShapeLike } from './layer.js';
+import { type CallContext, Layer, type LayerArgs, registerLayer, type ShapeLike } from './layer.js';
+import { getMask } from './recurrent-mask.js';
 import { assertRank, checkDataFormat, oneOf, single, singleShape, tuple } from './utils.js';
 
 export interface Pooling2DArgs extends LayerArgs {
@@ -178,8 +182,9 @@ abstract class GlobalPooling extends Layer {
     this.axes = dims === 1 ? [1] : [1, 2];
     this.keepdims = args.keepdims ?? false;
   }
-  protected abstract reduce(x: Tensor, axes: number[], keepDims: boolean): Tensor;
-  call(inputs: Tensor | Tensor[]): Tensor {
+  /** mask: [batch, steps] bool for 1-D pooling (from Embedding maskZero / Masking), else null. */
+  protected abstract reduce(x: Tensor, axes: number[], keepDims: boolean, mask: Tensor | null): Tensor;
+  call(inputs: Tensor | Tensor[], ctx?: CallContext): Tensor {
     const x = single(inputs, this.name);
     assertRank(
       x,
@@ -187,7 +192,7 @@ abstract class GlobalPooling extends Layer {
       this.name,
       this.dims === 1 ? '[batch, steps, channels]' : '[batch, height, width, channels]',
     );
-    return this.reduce(x, this.axes, this.keepdims);
+    return this.reduce(x, this.axes, this.keepdims, this.dims === 1 ? (ctx?.mask ?? getMask(x)) : null);
   }
   override computeOutputShape(inputShape: ShapeLike | ShapeLike[]): ShapeLike {
     const s = singleShape(inputShape, this.name);
@@ -236,8 +241,11 @@ export class GlobalAveragePooling1D extends GlobalPooling {
   constructor(args: GlobalPoolingArgs = {}) {
     super(1, args);
   }
-  protected reduce(x: Tensor, axis: number[], keepDims: boolean): Tensor {
-    return mean(x, { axis, keepDims });
+  protected reduce(x: Tensor, axis: number[], keepDims: boolean, mask: Tensor | null): Tensor {
+    if (!mask) return mean(x, { axis, keepDims });
+    // Keras: the mean over unmasked steps only (sum(x * m) / sum(m)); a fully masked row gives 0.
+    const m = expandDims(cast(mask, 'float32'), -1);
+    return div(sum(mul(x, m), { axis, keepDims }), maximum(sum(m, { axis, keepDims }), 1));
   }
 }
 

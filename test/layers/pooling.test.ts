@@ -102,3 +102,24 @@ describe('global pooling', () => {
     assertClose(g!.dataSync(), [1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3]);
   });
 });
+
+test('GlobalAveragePooling1D averages only the unmasked steps (Keras masking)', () => {
+  const pool = new GlobalAveragePooling1D();
+  // batch 2, steps 3, channels 1; row 0 masks its last step, row 1 masks all steps
+  const x = tensor([
+    [[1], [3], [100]],
+    [[5], [7], [9]],
+  ]);
+  const mask = tensor(
+    [
+      [true, true, false],
+      [false, false, false],
+    ],
+    [2, 3],
+    'bool',
+  );
+  const out = pool.apply(x, { mask }) as Tensor;
+  assert.deepEqual(Array.from(out.dataSync()), [2, 0]);
+  const unmasked = pool.apply(x) as Tensor;
+  assert.deepEqual(Array.from(unmasked.dataSync()), [104 / 3, 7].map(Math.fround));
+});
