@@ -85,7 +85,12 @@ export function inputSignature(model: Model): SignatureEntry[] {
   }
   const shape = model.batchInputShape ?? model.layers.find((l) => l.batchInputShape)?.batchInputShape;
   if (!shape) return [];
-  const dtype = model.layers[0]?.dtype ?? 'float32';
+  // A model whose first layer takes raw strings (TextVectorization, StringLookup) is served with a 'string' input.
+  const first = model.layers[0];
+  const dtype =
+    first && (first.className === 'TextVectorization' || first.className === 'StringLookup')
+      ? 'string'
+      : (first?.dtype ?? 'float32');
   return [{ name: names[0] ?? 'input', shape: [...shape], dtype }];
 }
 

@@ -5,14 +5,14 @@
  */
 import type { DType, TypedArray } from '../tensor/dtype.js';
 import { badRequest, HttpError } from './errors.js';
-import type { ServingSignature, TensorSpec } from './types.js';
+import type { ServingDType, ServingSignature, TensorSpec, WireData } from './types.js';
 
 /** A validated request tensor: values in signature dtype, concrete shape. */
 export interface InputTensor {
   spec: TensorSpec;
   shape: number[];
-  /** Values; for binary bodies possibly a view into the request Buffer (copied when batched). */
-  data: TypedArray;
+  /** Values; for binary bodies possibly a view into the request Buffer (copied when batched); JS strings for a 'string' input. */
+  data: WireData;
 }
 
 /** A decoded inference request, inputs in signature order. */
@@ -29,15 +29,57 @@ export interface Limits {
   maxTensorElements: number;
 }
 
-const V2_OF: Record<DType, string> = { float32: 'FP32', int32: 'INT32', bool: 'BOOL' };
-const TF_OF: Record<DType, string> = { float32: 'DT_FLOAT', int32: 'DT_INT32', bool: 'DT_BOOL' };
+const V2_OF: Record<ServingDType, string> = { float32: 'FP32', int32: 'INT32', bool: 'BOOL', string: 'BYTES' };
+const TF_OF: Record<ServingDType, string> = {
+  float32: 'DT_FLOAT',
+  int32: 'DT_INT32',
+  bool: 'DT_BOOL',
+  string: 'DT_STRING',
+};
 
-/** KServe V2 datatype name of a dtype ('FP32', 'INT32', 'BOOL'). */
-export function v2Datatype(dtype: DType): string {
+/**
+ * KServe V2 datatypes accepted for each signature dtype; other numeric types are converted on
+ * decode (INT64 and INT8/UINT8 values range-checked against int32, FP64/FP16 rounded to float32).
+ */
+const ACCEPTED: Record<ServingDType, readonly string[]> = {
+  float32: ['FP32', 'FP64', 'FP16', 'INT64', 'INT32', 'UINT8', 'INT8'],
+  int32: ['INT32', 'INT64', 'UINT8', 'INT8'],
+  bool: ['BOOL'],
+  string: ['BYTES'],
+};
+
+/** Bytes per element of a fixed-size V2 datatype (binary extension). */
+const WIRE_BYTES: Record<string, number> = {
+  FP32: 4,
+  FP64: 8,
+  FP16: 2,
+  INT32: 4,
+  INT64: 8,
+  UINT8: 1,
+  INT8: 1,
+  BOOL: 1,
+};
+
+/** Value ranges of the integer datatypes (JSON and binary values are checked against them and int32). */
+const INT_RANGE: Record<string, [number, number]> = {
+  INT32: [-2147483648, 2147483647],
+  INT64: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  UINT8: [0, 255],
+  INT8: [-128, 127],
+};
+
+/** The accepted range of an integer datatype's values for a signature dtype (INT64 into int32: the int32 range). */
+function rangeOf(wire: string, dtype: ServingDType): [number, number] | undefined {
+  if (wire === 'INT64' && dtype === 'int32') return INT_RANGE.INT32;
+  return INT_RANGE[wire];
+}
+
+/** KServe V2 datatype name of a dtype ('FP32', 'INT32', 'BOOL', 'BYTES'). */
+export function v2Datatype(dtype: ServingDType): string {
   return V2_OF[dtype];
 }
 
-export function tfDatatype(dtype: DType): string {
+export function tfDatatype(dtype: ServingDType): string {
   return TF_OF[dtype];
 }
 
@@ -59,12 +101,15 @@ export function hasBatchDim(sig: ServingSignature): boolean {
   return sig.inputs.length > 0 && sig.inputs.every((s) => s.shape.length > 0 && s.shape[0] === null);
 }
 
-function checkShape(spec: TensorSpec, shape: unknown, where: string, limits: Limits): number[] {
+function checkShape(spec: TensorSpec, given: unknown, where: string, limits: Limits): number[] {
+  let shape = given as number[];
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw badRequest(
       `${where}: expected 'shape' to be an array of non-negative integers, got ${JSON.stringify(shape)}`,
     );
   }
+  // A batch of strings may come as [N] or [N, 1] (Keras text inputs).
+  if (spec.dtype === 'string' && spec.shape.length === 1 && shape.length === 2 && shape[1] === 1) shape = [shape[0]];
   const ok = shape.length === spec.shape.length && spec.shape.every((d, i) => d === null || d === shape[i]);
   if (!ok) {
     throw badRequest(`${where}: expected shape ${fmtDims(spec.shape)}, got ${fmtDims(shape)}`);
@@ -86,44 +131,106 @@ function sizeOfShape(shape: readonly number[]): number {
   return n;
 }
 
-function badValue(where: string, dtype: DType, v: unknown, index: number): HttpError {
-  const want = dtype === 'bool' ? 'booleans' : dtype === 'int32' ? 'integers in the int32 range' : 'numbers';
+function wantOf(wire: string, dtype: ServingDType): string {
+  if (wire === 'BOOL') return 'booleans';
+  if (wire === 'BYTES') return 'strings';
+  const r = rangeOf(wire, dtype);
+  return r ? `integers in [${r[0]}, ${r[1]}]` : 'numbers';
+}
+
+function badValue(where: string, wire: string, v: unknown, index: number, dtype: ServingDType = 'float32'): HttpError {
+  const into = wire === V2_OF[dtype] || wire === 'BYTES' ? '' : ` for the model's ${dtype}`;
   return badRequest(
-    `${where}: expected ${want} (datatype ${V2_OF[dtype]}), got ${JSON.stringify(v)} at element ${index}`,
+    `${where}: expected ${wantOf(wire, dtype)}${into} (datatype ${wire}), got ${JSON.stringify(v)} at element ${index}`,
   );
 }
 
-/** Flatten (possibly nested) JSON data into `out`, checking value types; returns the count written (or -1 past the end). */
-function fill(data: unknown[], out: TypedArray, dtype: DType, where: string, k: number): number {
+/**
+ * Flatten (possibly nested) JSON data into `out`, checking value types against the wire datatype
+ * (`lo`..`hi` for integer types, 0/1/booleans for BOOL); returns the count written (or -1 past the end).
+ */
+function fill(
+  data: unknown[],
+  out: TypedArray,
+  wire: string,
+  dtype: DType,
+  lo: number,
+  hi: number,
+  where: string,
+  k: number,
+): number {
   const n = out.length;
+  const isBool = wire === 'BOOL';
+  const isInt = lo !== Number.NEGATIVE_INFINITY;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if (typeof v === 'number') {
       if (k >= n) return -1;
-      if (dtype === 'int32') {
-        if (!Number.isInteger(v) || v > 2147483647 || v < -2147483648) throw badValue(where, dtype, v, k);
-      } else if (dtype === 'bool') {
-        if (v !== 0 && v !== 1) throw badValue(where, dtype, v, k);
+      if (isInt) {
+        if (!Number.isInteger(v) || v > hi || v < lo) throw badValue(where, wire, v, k, dtype);
+      } else if (isBool) {
+        if (v !== 0 && v !== 1) throw badValue(where, wire, v, k, dtype);
       }
       out[k++] = v;
     } else if (Array.isArray(v)) {
-      k = fill(v, out, dtype, where, k);
+      k = fill(v, out, wire, dtype, lo, hi, where, k);
       if (k < 0) return -1;
-    } else if (typeof v === 'boolean' && dtype === 'bool') {
+    } else if (typeof v === 'boolean' && isBool) {
       if (k >= n) return -1;
       out[k++] = v ? 1 : 0;
     } else {
-      throw badValue(where, dtype, v, k);
+      throw badValue(where, wire, v, k, dtype);
     }
   }
   return k;
 }
 
-function valuesInto(data: unknown, dtype: DType, shape: readonly number[], where: string): TypedArray {
+/** Flatten (possibly nested) JSON strings (or TF Serving's { "b64": ... }) into `out`; the count, or -1 past `n`. */
+function fillStrings(data: unknown[], out: string[], n: number, where: string): number {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (Array.isArray(v)) {
+      if (fillStrings(v, out, n, where) < 0) return -1;
+      continue;
+    }
+    if (out.length >= n) return -1;
+    if (typeof v === 'string') out.push(v);
+    else if (isB64(v)) out.push(Buffer.from((v as { b64: string }).b64, 'base64').toString('utf8'));
+    else throw badValue(where, 'BYTES', v, out.length);
+  }
+  return out.length;
+}
+
+function isB64(v: unknown): boolean {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    typeof (v as { b64?: unknown }).b64 === 'string' &&
+    Object.keys(v).length === 1
+  );
+}
+
+function valuesInto(
+  data: unknown,
+  dtype: ServingDType,
+  shape: readonly number[],
+  where: string,
+  wire?: string,
+): WireData {
   const n = sizeOfShape(shape);
-  const out = allocFor(dtype, n);
   const list = Array.isArray(data) ? data : [data];
-  const k = fill(list, out, dtype, where, 0);
+  let k: number;
+  let out: WireData;
+  if (dtype === 'string') {
+    out = [];
+    k = fillStrings(list, out, n, where);
+  } else {
+    const w = wire ?? V2_OF[dtype];
+    const range = rangeOf(w, dtype);
+    out = allocFor(dtype, n);
+    k = fill(list, out, w, dtype, range ? range[0] : Number.NEGATIVE_INFINITY, range ? range[1] : 0, where, 0);
+  }
   if (k !== n) {
     const got = k < 0 ? `more than ${n}` : String(k);
     throw badRequest(`${where}: shape ${fmtDims(shape)} needs ${n} values, got ${got}`);
@@ -211,35 +318,52 @@ export function decodeV2(
     const spec = sig.inputs[idx] as TensorSpec;
     const where = `input '${spec.name}'`;
     if (byName[idx]) throw badRequest(`${where} given twice`);
-    const want = V2_OF[spec.dtype];
-    if (inp.datatype !== want)
-      throw badRequest(`${where}: expected datatype ${want}, got ${JSON.stringify(inp.datatype)}`);
+    const accepted = ACCEPTED[spec.dtype];
+    const wire = inp.datatype as string;
+    if (typeof inp.datatype !== 'string' || !accepted.includes(wire)) {
+      const list =
+        accepted.length === 1 ? (accepted[0] as string) : `${accepted[0]} (or ${accepted.slice(1).join(', ')})`;
+      throw badRequest(`${where}: expected datatype ${list}, got ${JSON.stringify(inp.datatype)}`);
+    }
     const shape = checkShape(spec, inp.shape, where, limits);
     const size = inp.parameters?.binary_data_size;
-    let data: TypedArray;
+    let data: WireData;
     if (size !== undefined) {
       const n = sizeOfShape(shape);
-      const bytes = n * elementBytes(spec.dtype);
       if (!binary)
         throw badRequest(
           `${where}: 'binary_data_size' given but the request has no binary data (Inference-Header-Content-Length missing)`,
         );
-      if (size !== bytes)
-        throw badRequest(
-          `${where}: shape ${fmtDims(shape)} of ${want} needs binary_data_size ${bytes}, got ${JSON.stringify(size)}`,
-        );
-      if (offset + bytes > binary.length) {
-        throw badRequest(
-          `${where}: binary data ends at byte ${binary.length}, expected ${bytes} bytes from byte ${offset}`,
-        );
+      if (wire === 'BYTES') {
+        if (!Number.isInteger(size) || (size as number) < 0 || offset + (size as number) > binary.length) {
+          throw badRequest(
+            `${where}: binary_data_size ${JSON.stringify(size)} does not fit the ${binary.length - offset} bytes of binary data left`,
+          );
+        }
+        data = bytesElements(binary.subarray(offset, offset + (size as number)), n, where);
+        offset += size as number;
+      } else {
+        const bytes = n * (WIRE_BYTES[wire] as number);
+        if (size !== bytes)
+          throw badRequest(
+            `${where}: shape ${fmtDims(shape)} of ${wire} needs binary_data_size ${bytes}, got ${JSON.stringify(size)}`,
+          );
+        if (offset + bytes > binary.length) {
+          throw badRequest(
+            `${where}: binary data ends at byte ${binary.length}, expected ${bytes} bytes from byte ${offset}`,
+          );
+        }
+        const slice = binary.subarray(offset, offset + bytes);
+        offset += bytes;
+        data =
+          wire === V2_OF[spec.dtype]
+            ? viewOf(slice, spec.dtype as DType, n)
+            : convertBinary(slice, wire, spec.dtype as DType, n, where);
       }
-      const slice = binary.subarray(offset, offset + bytes);
-      offset += bytes;
-      data = viewOf(slice, spec.dtype, n);
     } else {
       if (inp.data === undefined)
         throw badRequest(`${where}: expected 'data' (or parameters.binary_data_size), got none`);
-      data = valuesInto(inp.data, spec.dtype, shape, where);
+      data = valuesInto(inp.data, spec.dtype, shape, where, wire);
     }
     byName[idx] = { spec, shape, data };
   }
@@ -251,6 +375,76 @@ export function decodeV2(
   const allBinary = req.parameters?.binary_data_output === true;
   decoded.outputs = outputsRequested(req.outputs, sig, allBinary);
   return decoded;
+}
+
+/** BYTES binary data: `n` elements, each a 4-byte little-endian length then that many bytes (UTF-8). */
+function bytesElements(buf: Buffer, n: number, where: string): string[] {
+  const out: string[] = new Array(n);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    if (p + 4 > buf.length)
+      throw badRequest(`${where}: BYTES binary data ends at byte ${buf.length} before the length of element ${i}`);
+    const len = buf.readUInt32LE(p);
+    p += 4;
+    if (p + len > buf.length)
+      throw badRequest(
+        `${where}: BYTES element ${i} needs ${len} bytes from byte ${p}, but binary_data_size is ${buf.length}`,
+      );
+    out[i] = buf.toString('utf8', p, p + len);
+    p += len;
+  }
+  if (p !== buf.length)
+    throw badRequest(
+      `${where}: BYTES binary data has ${buf.length - p} bytes left after the ${n} elements of the shape`,
+    );
+  return out;
+}
+
+/** Half-precision bits to a number. */
+function halfToFloat(h: number): number {
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  const sign = h & 0x8000 ? -1 : 1;
+  if (e === 0) return sign * f * 2 ** -24;
+  if (e === 31) return f ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** Binary data of another numeric datatype converted to the signature's float32 / int32 (range-checked). */
+function convertBinary(buf: Buffer, wire: string, dtype: DType, n: number, where: string): TypedArray {
+  const out = allocFor(dtype, n);
+  const range = rangeOf(wire, dtype);
+  for (let i = 0; i < n; i++) {
+    let v: number;
+    switch (wire) {
+      case 'FP64':
+        v = buf.readDoubleLE(i * 8);
+        break;
+      case 'FP16':
+        v = halfToFloat(buf.readUInt16LE(i * 2));
+        break;
+      case 'INT32':
+        v = buf.readInt32LE(i * 4);
+        break;
+      case 'INT64': {
+        const b = buf.readBigInt64LE(i * 8);
+        if (b > 9007199254740991n || b < -9007199254740991n) throw badValue(where, wire, String(b), i, dtype);
+        v = Number(b);
+        break;
+      }
+      case 'UINT8':
+        v = buf[i] as number;
+        break;
+      case 'INT8':
+        v = buf.readInt8(i);
+        break;
+      default:
+        throw badRequest(`${where}: datatype ${wire} cannot be converted to ${V2_OF[dtype]}`);
+    }
+    if (range && (v < range[0] || v > range[1])) throw badValue(where, wire, v, i, dtype);
+    out[i] = v;
+  }
+  return out;
 }
 
 function viewOf(buf: Buffer, dtype: DType, n: number): TypedArray {
@@ -321,7 +515,7 @@ export function decodeTf(body: unknown, sig: ServingSignature, batched: boolean,
       throw badRequest(`expected 'instances' to be a non-empty array of rows, got ${JSON.stringify(req.instances)}`);
     }
     const rows = req.instances as unknown[];
-    const named = !single || isPlainObject(rows[0]);
+    const named = !single || (isPlainObject(rows[0]) && !isB64(rows[0]));
     for (let i = 0; i < sig.inputs.length; i++) {
       const spec = sig.inputs[i] as TensorSpec;
       const where = `input '${spec.name}'`;

@@ -9,7 +9,7 @@ import type { DecodedRequest } from './codec.js';
 import { hasBatchDim } from './codec.js';
 import { HttpError, unavailable } from './errors.js';
 import type { VersionMetrics } from './metrics.js';
-import type { ModelConfig, ServingSignature, WireTensor } from './types.js';
+import type { ModelConfig, OutputTensor, ServingSignature, WireData, WireTensor } from './types.js';
 
 export type VersionState = 'loading' | 'ready' | 'draining' | 'unloaded' | 'failed';
 
@@ -18,13 +18,13 @@ interface Job {
   enqueued: number;
   cancelled: boolean;
   settled: boolean;
-  resolve: (outputs: WireTensor[]) => void;
+  resolve: (outputs: OutputTensor[]) => void;
   reject: (e: HttpError) => void;
 }
 
 interface Pending {
   jobs: Job[] | null;
-  resolve?: (outputs: WireTensor[]) => void;
+  resolve?: (outputs: OutputTensor[]) => void;
   reject?: (e: Error) => void;
   rows: number;
   started: number;
@@ -73,7 +73,7 @@ class Instance {
           id: number;
           signature?: ServingSignature;
           message?: string;
-          outputs?: WireTensor[];
+          outputs?: OutputTensor[];
           computeNs?: number;
         }) => {
           if (msg.type === 'ready') {
@@ -88,7 +88,7 @@ class Instance {
             this.busy = false;
             this.rowsRunning = 0;
             if (msg.type === 'result')
-              this.owner.completed(this, p, msg.outputs as WireTensor[], (msg.computeNs as number) / 1000);
+              this.owner.completed(this, p, msg.outputs as OutputTensor[], (msg.computeNs as number) / 1000);
             else this.owner.failed(this, p, new HttpError(500, `model execution failed: ${msg.message}`, 'execution'));
           }
         },
@@ -113,10 +113,7 @@ class Instance {
     this.busy = true;
     this.rowsRunning = p.rows;
     this.pending.set(id, p);
-    this.worker.postMessage(
-      { type: 'infer', id, inputs },
-      inputs.map((t) => t.data.buffer as ArrayBuffer),
-    );
+    this.worker.postMessage({ type: 'infer', id, inputs }, transferList(inputs));
   }
 
   async stop(): Promise<void> {
@@ -180,12 +177,18 @@ export class ModelVersion {
     }
   }
 
-  private warmUp(inst: Instance): Promise<WireTensor[]> {
+  private warmUp(inst: Instance): Promise<OutputTensor[]> {
     const inputs: WireTensor[] = this.signature.inputs.map((s, i) => {
       const shape = s.shape.map((d) => d ?? 1);
       const n = shape.reduce((a, b) => a * b, 1);
       const data =
-        s.dtype === 'float32' ? new Float32Array(n) : s.dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);
+        s.dtype === 'float32'
+          ? new Float32Array(n)
+          : s.dtype === 'int32'
+            ? new Int32Array(n)
+            : s.dtype === 'string'
+              ? new Array<string>(n).fill('')
+              : new Uint8Array(n);
       return { name: this.runnerInputNames[i] as string, dtype: s.dtype, shape, data };
     });
     return new Promise((resolve, reject) =>
@@ -214,7 +217,7 @@ export class ModelVersion {
    * HttpError (429 when the queue is full, 503 when not ready or timed out, 500 on failure).
    * `onCancel` receives a function that drops the request if it is still queued.
    */
-  submit(req: DecodedRequest, onCancel?: (cancel: () => void) => void): Promise<WireTensor[]> {
+  submit(req: DecodedRequest, onCancel?: (cancel: () => void) => void): Promise<OutputTensor[]> {
     if (this.state !== 'ready') {
       return Promise.reject(unavailable(`model '${this.model}' version ${this.version} is not ready (${this.state})`));
     }
@@ -236,7 +239,7 @@ export class ModelVersion {
         ),
       );
     }
-    return new Promise<WireTensor[]>((resolve, reject) => {
+    return new Promise<OutputTensor[]>((resolve, reject) => {
       const job: Job = { req, enqueued: performance.now(), cancelled: false, settled: false, resolve, reject };
       this.inflight++;
       this.queue.push(job);
@@ -364,8 +367,11 @@ export class ModelVersion {
     for (let k = 0; k < specs.length; k++) {
       const first = (jobs[0] as Job).req.inputs[k]!;
       const shape = first.shape.slice();
-      let data: TypedArray;
-      if (
+      let data: WireData;
+      if (Array.isArray(first.data)) {
+        // Strings: one flat list for the batch.
+        data = jobs.length === 1 ? first.data : jobs.flatMap((j) => j.req.inputs[k]!.data as string[]);
+      } else if (
         jobs.length === 1 &&
         first.data.byteOffset === 0 &&
         first.data.byteLength === first.data.buffer.byteLength &&
@@ -376,13 +382,14 @@ export class ModelVersion {
         let total = 0;
         for (const j of jobs) total += j.req.inputs[k]!.data.length;
         const Ctor = first.data.constructor as new (n: number) => TypedArray;
-        data = new Ctor(total);
+        const out = new Ctor(total);
         let off = 0;
         for (const j of jobs) {
-          const d = j.req.inputs[k]!.data;
-          data.set(d, off);
+          const d = j.req.inputs[k]!.data as TypedArray;
+          out.set(d, off);
           off += d.length;
         }
+        data = out;
       }
       if (this.batched) shape[0] = rows;
       inputs[k] = { name: this.runnerInputNames[k] as string, dtype: first.spec.dtype, shape, data };
@@ -391,7 +398,7 @@ export class ModelVersion {
   }
 
   /** Called by an instance with a batch's outputs: split them back per request. */
-  completed(inst: Instance, p: Pending, outputs: WireTensor[], computeUs: number): void {
+  completed(inst: Instance, p: Pending, outputs: OutputTensor[], computeUs: number): void {
     if (!p.jobs) {
       // The warm-up: a first estimate of the compute time per row.
       if (this.usPerRow === 0) this.usPerRow = computeUs;
@@ -424,7 +431,7 @@ export class ModelVersion {
       let row = 0;
       for (const j of jobs) {
         const r = j.req.rows;
-        const mine: WireTensor[] = outputs.map((o) => {
+        const mine: OutputTensor[] = outputs.map((o) => {
           const per = o.data.length / p.rows;
           return {
             name: o.name,
@@ -488,6 +495,17 @@ export class ModelVersion {
 export function retryAfterSeconds(rows: number, usPerRow: number, instances: number): number {
   const s = (rows * usPerRow) / Math.max(1, instances) / 1e6;
   return Number.isFinite(s) && s > 1 ? Math.min(Math.ceil(s), 3600) : 1;
+}
+
+/** The buffers to transfer with a message: owned typed arrays (string arrays are cloned). */
+function transferList(inputs: WireTensor[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const t of inputs) {
+    const d = t.data;
+    if (!Array.isArray(d) && d.buffer instanceof ArrayBuffer && d.byteLength === d.buffer.byteLength)
+      out.push(d.buffer);
+  }
+  return out;
 }
 
 function renamed(sig: ServingSignature, config: ModelConfig): ServingSignature {

@@ -24,7 +24,7 @@ import { Metrics } from './metrics.js';
 import type { ModelVersion } from './model-version.js';
 import { openApiDocument } from './openapi.js';
 import { ModelRepository } from './repository.js';
-import type { ModelConfig, WireTensor } from './types.js';
+import type { ModelConfig, OutputTensor, TensorSpec } from './types.js';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -254,7 +254,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
   }
 
   /** Submit, wiring client-disconnect cancellation; resolves with outputs. */
-  function submit(ctx: Ctx, mv: ModelVersion, decoded: Parameters<ModelVersion['submit']>[0]): Promise<WireTensor[]> {
+  function submit(ctx: Ctx, mv: ModelVersion, decoded: Parameters<ModelVersion['submit']>[0]): Promise<OutputTensor[]> {
     return mv.submit(decoded, (cancel) => {
       ctx.cancel = cancel;
     });
@@ -292,7 +292,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
             const blobs: Buffer[] = [];
             for (let k = 0; k < indices.length; k++) {
               const i = indices[k] as number;
-              const o = outs[i] as WireTensor;
+              const o = outs[i] as OutputTensor;
               const spec = sig[i]!;
               json += `${k ? ',' : ''}{"name":${JSON.stringify(spec.name)},"datatype":"${v2Datatype(o.dtype)}","shape":[${o.shape.join(',')}]`;
               if (bin[k]) {
@@ -334,7 +334,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
             let json: string;
             if (decoded.format === 'row') {
               if (outs.length === 1) {
-                const o = outs[0] as WireTensor;
+                const o = outs[0] as OutputTensor;
                 json = `{"predictions":${jsonNested(o.data, mv.batched ? o.shape : [1, ...o.shape], o.dtype)}}`;
               } else {
                 const rows = mv.batched ? decoded.rows : 1;
@@ -350,7 +350,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
                 json = `{"predictions":[${parts.join(',')}]}`;
               }
             } else if (outs.length === 1) {
-              const o = outs[0] as WireTensor;
+              const o = outs[0] as OutputTensor;
               json = `{"outputs":${jsonNested(o.data, o.shape, o.dtype)}}`;
             } else {
               json = `{"outputs":{${outs.map((o, i) => `${JSON.stringify(sig[i]!.name)}:${jsonNested(o.data, o.shape, o.dtype)}`).join(',')}}}`;
@@ -370,7 +370,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
     auth(ctx, 'infer');
     const mv = repo.resolve(name, version);
     const entry = repo.models.get(name)!;
-    const spec = (s: { name: string; dtype: 'float32' | 'int32' | 'bool'; shape: (number | null)[] }) => ({
+    const spec = (s: TensorSpec) => ({
       name: s.name,
       datatype: v2Datatype(s.dtype),
       shape: s.shape.map((d) => d ?? -1),

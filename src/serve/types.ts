@@ -5,10 +5,19 @@
 import type { DType, TypedArray } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/**
+ * The dtype of a served input or output: a tensor dtype, or 'string' for raw-text inputs (models
+ * whose first layer is TextVectorization / StringLookup): KServe BYTES, TF Serving DT_STRING.
+ */
+export type ServingDType = DType | 'string';
+
+/** Values of a request tensor: a typed array, or JS strings for a 'string' input. */
+export type WireData = TypedArray | string[];
+
 /** One input or output of a served model. `null` (or -1 on the wire) marks a variable dim, e.g. the batch. */
 export interface TensorSpec {
   name: string;
-  dtype: DType;
+  dtype: ServingDType;
   shape: (number | null)[];
 }
 
@@ -19,12 +28,13 @@ export interface ServingSignature {
 }
 
 /**
- * What a worker thread runs: a loaded model. `infer` receives every signature input (batch first)
- * and returns every signature output, batch first, one row per input row.
+ * What a worker thread runs: a loaded model. `infer` receives every signature input (batch first;
+ * a 'string' input as a flat array of JS strings, one per row) and returns every signature output,
+ * batch first, one row per input row.
  */
 export interface ModelRunner {
   readonly signature: ServingSignature;
-  infer(inputs: Record<string, Tensor>): Record<string, Tensor> | Promise<Record<string, Tensor>>;
+  infer(inputs: Record<string, Tensor | string[]>): Record<string, Tensor> | Promise<Record<string, Tensor>>;
 }
 
 /** A module that turns a saved model directory into a ModelRunner (default: src/serve/runner.ts). */
@@ -34,6 +44,14 @@ export interface RunnerModule {
 
 /** A tensor as it crosses the thread boundary: plain typed array, shape and dtype. */
 export interface WireTensor {
+  name: string;
+  dtype: ServingDType;
+  shape: number[];
+  data: WireData;
+}
+
+/** A model output as it crosses the thread boundary (outputs are always tensors). */
+export interface OutputTensor {
   name: string;
   dtype: DType;
   shape: number[];

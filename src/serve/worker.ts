@@ -5,8 +5,9 @@
 import { availableParallelism } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setNativeThreads } from '../backend/native.js';
+import type { DType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { ModelRunner, RunnerModule, WireTensor } from './types.js';
+import type { ModelRunner, OutputTensor, RunnerModule, WireTensor } from './types.js';
 
 interface InitData {
   dir: string;
@@ -60,10 +61,11 @@ async function main(): Promise<void> {
 
 async function run(runner: ModelRunner, msg: InferMessage) {
   const t0 = process.hrtime.bigint();
-  const inputs: Record<string, Tensor> = {};
-  for (const w of msg.inputs) inputs[w.name] = new Tensor(w.data, w.shape, w.dtype);
+  const inputs: Record<string, Tensor | string[]> = {};
+  for (const w of msg.inputs)
+    inputs[w.name] = Array.isArray(w.data) ? w.data : new Tensor(w.data, w.shape, w.dtype as DType);
   const result = await runner.infer(inputs);
-  const outputs: WireTensor[] = [];
+  const outputs: OutputTensor[] = [];
   for (const spec of runner.signature.outputs) {
     const t = result[spec.name];
     if (!t) throw new Error(`the model returned no output '${spec.name}'`);

@@ -59,9 +59,9 @@ describe('400 bad requests name the input, what was received and what was expect
   test('wrong datatype', async () => {
     await expectError(
       '/v2/models/toy/infer',
-      { json: { inputs: [{ name: 'x', shape: [1, 4], datatype: 'INT64', data: [1, 2, 3, 4] }] } },
+      { json: { inputs: [{ name: 'x', shape: [1, 4], datatype: 'BYTES', data: ['a', 'b', 'c', 'd'] }] } },
       400,
-      /input 'x': expected datatype FP32, got "INT64"/,
+      /input 'x': expected datatype FP32 \(or FP64, FP16, INT64, INT32, UINT8, INT8\), got "BYTES"/,
     );
   });
   test('data count not matching the shape', async () => {
