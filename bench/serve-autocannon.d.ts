@@ -13,6 +13,8 @@ declare module 'autocannon' {
     average: number;
     p50: number;
     p99: number;
+    /** Count (requests: how many completed). */
+    total: number;
   }
   interface Result {
     requests: Histogram;

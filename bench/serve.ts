@@ -2,13 +2,15 @@
  * `npm run bench:serve`: Tessera's model server vs a hand-rolled fastify + onnxruntime-node server,
  * both serving the seed MNIST CNN (same weights; the peer's ONNX is exported by PyTorch), under
  * autocannon on loopback at 1, 16 and 64 clients: JSON and binary bodies, batching on and off.
- * Prints requests/s, p50 and p99 per run and the ratios. Bounded: every run lasts DURATION s.
+ * Prints requests/s, p50 and p99 per run, the server's CPU time per request (Linux: all its threads,
+ * from /proc), the ratios to the peer's best at the same client count, and the issue's targets.
+ * Bounded: every run lasts DURATION s after a 1 s warm-up (about 2 minutes in all).
  *
  * env: BENCH_SERVE_DURATION (s per run, default 4), BENCH_SERVE_CLIENTS (default "1,16,64"),
  * BENCH_SERVE_PEER=0 skips the peer.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -30,6 +32,25 @@ interface Row {
   p50: number;
   p99: number;
   errors: number;
+  /** Server CPU time per request, µs (all threads); NaN where /proc is unavailable. */
+  cpuUs: number;
+}
+
+/** CPU time (ms) of every thread of a process, from /proc (Linux); NaN elsewhere. */
+function cpuMs(pid: number | undefined): number {
+  const dir = `/proc/${pid}/task`;
+  if (pid === undefined || !existsSync(dir)) return Number.NaN;
+  let ticks = 0;
+  for (const t of readdirSync(dir)) {
+    try {
+      const stat = readFileSync(`${dir}/${t}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100 Hz)
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ticks * 10;
 }
 
 function startChild(args: string[]): Promise<{ child: ChildProcess; url: string }> {
@@ -53,11 +74,25 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await done;
 }
 
-async function load(url: string, body: Buffer | string, headers: Record<string, string>, clients: number) {
+async function load(
+  url: string,
+  body: Buffer | string,
+  headers: Record<string, string>,
+  clients: number,
+  pid: number | undefined,
+) {
   // Warm-up, then the measured run.
   await autocannon({ url, method: 'POST', body, headers, connections: clients, duration: 1 });
+  const c0 = cpuMs(pid);
   const r = await autocannon({ url, method: 'POST', body, headers, connections: clients, duration: DURATION });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts };
+  const cpuUs = ((cpuMs(pid) - c0) * 1000) / Math.max(1, r.requests.total);
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.non2xx + r.timeouts,
+    cpuUs,
+  };
 }
 
 async function main(): Promise<void> {
@@ -109,7 +144,7 @@ async function main(): Promise<void> {
       ['binary', binBody, binHeaders],
     ] as const) {
       for (const clients of CLIENTS) {
-        const r = await load(`${ours.url}/v2/models/${name}/infer`, payload, headers, clients);
+        const r = await load(`${ours.url}/v2/models/${name}/infer`, payload, headers, clients, ours.child.pid);
         rows.push({ server: 'tessera', body, batching, clients, ...r });
         console.error(
           `tessera ${body} batching ${batching} ${clients} clients: ${Math.round(r.rps)} req/s p99 ${r.p99} ms`,
@@ -162,7 +197,7 @@ async function main(): Promise<void> {
           ...(batching === 'on' ? ['--batch'] : []),
         ]);
         for (const clients of CLIENTS) {
-          const r = await load(`${peer.url}/v2/models/mnist/infer`, jsonBody, jsonHeaders, clients);
+          const r = await load(`${peer.url}/v2/models/mnist/infer`, jsonBody, jsonHeaders, clients, peer.child.pid);
           rows.push({
             server: 'fastify+ort',
             body: 'JSON',
@@ -182,14 +217,36 @@ async function main(): Promise<void> {
   // Table.
   const peerBest = (clients: number) =>
     Math.max(0, ...rows.filter((r) => r.server === 'fastify+ort' && r.clients === clients).map((r) => r.rps));
-  console.log('\n| server | body | batching | clients | req/s | p50 ms | p99 ms | errors | vs peer best |');
-  console.log('|---|---|---|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    '\n| server | body | batching | clients | req/s | p50 ms | p99 ms | errors | server CPU µs/req | vs peer best |',
+  );
+  console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const best = peerBest(r.clients);
     const ratio = best > 0 ? `${(r.rps / best).toFixed(2)}x` : '-';
+    const cpu = Number.isFinite(r.cpuUs) ? String(Math.round(r.cpuUs)) : '-';
     console.log(
-      `| ${r.server} | ${r.body} | ${r.batching} | ${r.clients} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${ratio} |`,
+      `| ${r.server} | ${r.body} | ${r.batching} | ${r.clients} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${cpu} | ${ratio} |`,
     );
+  }
+  // The issue's targets.
+  const oursAt = (body: string, clients: number) =>
+    rows.find((r) => r.server === 'tessera' && r.body === body && r.batching === 'on' && r.clients === clients);
+  const hi = Math.max(...CLIENTS);
+  const best = peerBest(hi);
+  const json = oursAt('JSON', hi);
+  const bin = oursAt('binary', hi);
+  const one = oursAt('JSON', 1);
+  const peerOne = peerBest(1);
+  if (best > 0 && json && bin) {
+    const ok = (b: boolean) => (b ? 'met' : 'NOT met');
+    console.log(
+      `\ntargets at ${hi} clients: JSON ${Math.round(json.rps)} req/s = ${(json.rps / best).toFixed(2)}x the peer's best ${Math.round(best)} (target 2x: ${ok(json.rps >= 2 * best)}), p99 ${json.p99} ms (target < 50: ${ok(json.p99 < 50)}); binary ${Math.round(bin.rps)} req/s (target above JSON: ${ok(bin.rps > json.rps)})`,
+    );
+    if (one && peerOne > 0)
+      console.log(
+        `target at 1 client: JSON ${Math.round(one.rps)} req/s vs the peer's best ${Math.round(peerOne)} (no slower: ${ok(one.rps >= peerOne)})`,
+      );
   }
   console.log(
     `\n(${DURATION} s per run after a 1 s warm-up; whole bench ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
