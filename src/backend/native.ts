@@ -274,7 +274,8 @@ function makeBackend(n: NativeAddon): Backend {
       if (
         !(a instanceof Float32Array) ||
         !(b instanceof Float32Array) ||
-        !(out instanceof Float32Array || (out instanceof Uint8Array && code >= FIRST_PREDICATE))
+        !(out instanceof Float32Array || (out instanceof Uint8Array && code >= FIRST_PREDICATE)) ||
+        outShape.length > 64
       ) {
         ref.binary(op, a, aStrides, b, bStrides, out, outShape);
         return;
@@ -301,7 +302,7 @@ function makeBackend(n: NativeAddon): Backend {
     },
 
     transpose(x, out, shape, perm) {
-      if (x.constructor !== out.constructor) {
+      if (x.constructor !== out.constructor || shape.length > 64) {
         ref.transpose(x, out, shape, perm);
         return;
       }
