@@ -66,11 +66,18 @@ void col2im(const float* dcol, float* dx, int64_t n0, int64_t n1, const ConvGeom
     for (int64_t oy = 0; oy < g.OH; oy++) {
       for (int64_t ox = 0; ox < g.OW; ox++, src += K) {
         const int64_t ix0 = ox * g.SW - g.PL;
+        const bool rowInside = g.DW == 1 && ix0 >= 0 && ix0 + g.KW - 1 < g.W;
         for (int64_t ky = 0; ky < g.KH; ky++) {
           const int64_t iy = oy * g.SH - g.PT + ky * g.DH;
           if (iy < 0 || iy >= g.H) continue;
           const float* s = src + ky * g.KW * C;
           float* dr = dn + iy * g.W * C;
+          if (rowInside) {  // the kW taps of this row are one contiguous run of dx
+            float* d = dr + ix0 * C;
+            const int64_t len = g.KW * C;
+            for (int64_t i = 0; i < len; i++) d[i] += s[i];
+            continue;
+          }
           for (int64_t kx = 0; kx < g.KW; kx++, s += C) {
             const int64_t ix = ix0 + kx * g.DW;
             if (ix < 0 || ix >= g.W) continue;
