@@ -136,7 +136,7 @@ export class MultiHeadAttention extends Layer {
     const list = Array.isArray(inputShape[0]) ? (inputShape as ShapeLike[]) : [inputShape as ShapeLike];
     const last = (s: ShapeLike | undefined, what: string): number => {
       const d = s?.[s.length - 1];
-      if (!s || s.length !== 3 || d === null || d === undefined) {
+      if (s?.length !== 3 || d === null || d === undefined) {
         throw new ShapeError(
           `${this.name} expected ${what} of rank 3 [batch, time, features] with known features, got ${s ? fmtShape(s.map((v) => v ?? -1)) : 'none'}`,
         );

@@ -186,7 +186,7 @@ function forwardTs(
       const w = (b * T + t) * W;
       const r0 = b * G;
       const hp = b * U;
-      const on = !mask || mask[b * T + t] !== 0;
+      const on = mask?.[b * T + t] !== 0;
       if (!on) {
         for (let u = 0; u < U; u++) {
           out[o + u] = prevH[hp + u] as number;
@@ -230,7 +230,7 @@ function forwardTs(
       } else {
         for (let u = 0; u < U; u++) {
           const v = (xp[x + u] as number) + (rec[r0 + u] as number);
-          const h = g.act === 0 ? Math.tanh(v) : g.act === 1 ? (v > 0 ? v : 0) : v;
+          const h = g.act === 0 ? Math.tanh(v) : g.act === 1 ? Math.max(v, 0) : v;
           out[o + u] = h;
           prevH[hp + u] = h;
         }
@@ -268,7 +268,7 @@ function backwardTs(
       const x = (b * T + t) * G;
       const w = (b * T + t) * W;
       const hp = b * U;
-      const on = !mask || mask[b * T + t] !== 0;
+      const on = mask?.[b * T + t] !== 0;
       // total gradient into h_t (and c_t)
       for (let u = 0; u < U; u++) {
         dh[hp + u] = (dh[hp + u] as number) + (dy[o + u] as number);
