@@ -32,6 +32,13 @@ interface Pending {
 
 const IS_TS = import.meta.url.endsWith('.ts');
 
+/**
+ * A second batch goes to a busy instance when its batch in flight should finish within this many
+ * µs: fast models then never wait for the HTTP thread between batches, while a request queued
+ * behind a slow batch stays in the server's queue (cancellable, timed out, counted for 429).
+ */
+const PIPELINE_US = 5000;
+
 /** The default runner module (src/serve/runner.ts): loads a saved Tessera model. */
 export const DEFAULT_RUNNER_MODULE = new URL(IS_TS ? './runner.ts' : './runner.js', import.meta.url).href;
 
@@ -48,9 +55,12 @@ function spawnWorker(workerData: unknown): Worker {
 
 class Instance {
   worker!: Worker;
-  busy = true;
+  /** Loaded and warmed up (false while starting, and once dead). */
+  ready = false;
   dead = false;
-  /** Rows of the batch executing now (0 when idle). */
+  /** Batches sent and not answered yet (at most 2: see PIPELINE_US). */
+  inflight = 0;
+  /** Rows of the batches sent and not answered yet (0 when idle). */
   rowsRunning = 0;
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
@@ -85,8 +95,8 @@ class Instance {
             const p = this.pending.get(msg.id);
             if (!p) return;
             this.pending.delete(msg.id);
-            this.busy = false;
-            this.rowsRunning = 0;
+            this.inflight--;
+            this.rowsRunning -= p.rows;
             if (msg.type === 'result')
               this.owner.completed(this, p, msg.outputs as OutputTensor[], (msg.computeNs as number) / 1000);
             else this.owner.failed(this, p, new HttpError(500, `model execution failed: ${msg.message}`, 'execution'));
@@ -96,7 +106,9 @@ class Instance {
       const onDeath = (err: Error) => {
         if (this.dead) return;
         this.dead = true;
-        this.busy = true;
+        this.ready = false;
+        this.inflight = 0;
+        this.rowsRunning = 0;
         if (!ready) reject(err);
         for (const p of this.pending.values())
           this.owner.failed(this, p, new HttpError(500, `model worker died: ${err.message}`, 'execution'));
@@ -110,8 +122,8 @@ class Instance {
 
   run(inputs: WireTensor[], p: Pending): void {
     const id = this.nextId++;
-    this.busy = true;
-    this.rowsRunning = p.rows;
+    this.inflight++;
+    this.rowsRunning += p.rows;
     this.pending.set(id, p);
     this.worker.postMessage({ type: 'infer', id, inputs }, transferList(inputs));
   }
@@ -164,7 +176,7 @@ export class ModelVersion {
       this.signature = renamed(sig, this.config);
       this.batched = this.config.maxBatchSize > 0 && hasBatchDim(sig);
       await Promise.all(this.instances.map((inst) => this.warmUp(inst)));
-      for (const inst of this.instances) inst.busy = false;
+      for (const inst of this.instances) inst.ready = true;
       if ((this.state as VersionState) !== 'loading') return;
       this.state = 'ready';
       this.sweeper = setInterval(() => this.sweep(), 250);
@@ -269,7 +281,7 @@ export class ModelVersion {
 
   private pump(): void {
     while (this.queue.length > 0) {
-      const inst = this.instances.find((i) => !i.busy);
+      const inst = this.pickInstance();
       if (!inst) return;
       if (this.batched && this.config.maxQueueDelayMs > 0 && this.queuedRows < this.config.maxBatchSize) {
         const age = performance.now() - (this.queue[0] as Job).enqueued;
@@ -287,6 +299,22 @@ export class ModelVersion {
       if (jobs.length === 0) return;
       this.dispatch(inst, jobs);
     }
+  }
+
+  /**
+   * An idle instance; else one whose batch in flight finishes within PIPELINE_US at the measured
+   * speed, to receive the next batch right away (the worker starts it the moment it answers, instead
+   * of idling for a round trip through the HTTP thread's event loop); else none (the queue waits).
+   */
+  private pickInstance(): Instance | null {
+    let next: Instance | null = null;
+    for (const inst of this.instances) {
+      if (!inst.ready) continue;
+      if (inst.inflight === 0) return inst;
+      if (next === null && inst.inflight === 1 && this.usPerRow > 0 && inst.rowsRunning * this.usPerRow < PIPELINE_US)
+        next = inst;
+    }
+    return next;
   }
 
   /** Fail requests queued past their timeout. */
@@ -465,7 +493,7 @@ export class ModelVersion {
     // Replace the worker; its batch already failed.
     inst.start().then(
       () => {
-        inst.busy = false;
+        inst.ready = true;
         this.pump();
       },
       (e: Error) => {
