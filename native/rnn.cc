@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include "common.h"
 
@@ -97,6 +99,7 @@ float* buf(int slot, size_t floats) {
 // GEMMs are small (B x U times U x G) and run T times, so instead of the packed general GEMM
 // (which repacks W every call) this uses register-blocked AVX-512 tiles of 4 rows x 64 columns
 // reading W in place, and the general GEMM elsewhere.
+#if defined(__x86_64__)
 bool has_avx512() {
   static const bool v = [] {
     __builtin_cpu_init();
@@ -131,16 +134,21 @@ __attribute__((target("avx512f"))) void rows512(int64_t N, int64_t K, const floa
   for (; j + 16 <= N; j += 16) tile512<RB, 1>(K, A, lda, W + j, N, C + j, ldc, acc);
 }
 
+#endif
+
 void small_gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* W, float* C, int64_t ldc,
                 bool acc) {
   if (M <= 0) return;
-  if (!has_avx512() || N % 16 != 0) {
-    tsr::gemm_serial(M, N, K, A, lda, 1, W, N, 1, C, ldc, acc);
+#if defined(__x86_64__)
+  if (has_avx512() && N % 16 == 0) {
+    int64_t i = 0;
+    for (; i + 4 <= M; i += 4) rows512<4>(N, K, A + i * lda, lda, W, C + i * ldc, ldc, acc);
+    for (; i < M; i++) rows512<1>(N, K, A + i * lda, lda, W, C + i * ldc, ldc, acc);
     return;
   }
-  int64_t i = 0;
-  for (; i + 4 <= M; i += 4) rows512<4>(N, K, A + i * lda, lda, W, C + i * ldc, ldc, acc);
-  for (; i < M; i++) rows512<1>(N, K, A + i * lda, lda, W, C + i * ldc, ldc, acc);
+#endif
+  // Portable path (and x86 without AVX-512): the serial general GEMM.
+  tsr::gemm_serial(M, N, K, A, lda, 1, W, N, 1, C, ldc, acc);
 }
 
 // Splits the batch rows across the pool (blocks of 4 rows) when a step has enough work.
@@ -187,7 +195,11 @@ inline float ftanh(float x) {
 
 
 // ---- per-row gate math, compiled for AVX-512 / AVX2 / baseline (ifunc dispatch) ------------------
+#if defined(__x86_64__)
 #define TSR_CLONES __attribute__((target_clones("avx512f", "avx2,fma", "default")))
+#else
+#define TSR_CLONES
+#endif
 
 // (several simple loops rather than one: GCC vectorises these, not the fused one)
 TSR_CLONES void lstm_fwd_row(int64_t U, const float* __restrict x, const float* __restrict r, const float* __restrict cprev, float* __restrict w, float* __restrict o) {
