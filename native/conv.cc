@@ -569,13 +569,17 @@ void maxpool_f32(const float* x, float* out, int32_t* argmax, const PoolGeom& g)
                        for (int64_t iy = y0; iy < y1; iy++) {
                          for (int64_t ix = (iy == y0 ? x0 + 1 : x0); ix < x1; ix++) {
                            const int64_t off = ((n * g.H + iy) * g.W + ix) * C;
-                           const float* xs = x + off;
+                           const float* __restrict xs = x + off;
+                           float* __restrict ob = o;
+                           int32_t* __restrict ab = am;
+                           const int32_t base = int32_t(off);
+                           // Branchless so it vectorises: random data makes a branch here
+                           // mispredict half the time. NaN wins (and then stays), like reduce max.
                            for (int64_t c = 0; c < C; c++) {
-                             const float v = xs[c], best = o[c];
-                             if (best == best && (v > best || v != v)) {
-                               o[c] = v;
-                               am[c] = int32_t(off + c);
-                             }
+                             const float v = xs[c], best = ob[c];
+                             const bool take = (best == best) & ((v > best) | (v != v));
+                             ob[c] = take ? v : best;
+                             ab[c] = take ? base + int32_t(c) : ab[c];
                            }
                          }
                        }
