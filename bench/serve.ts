@@ -4,22 +4,26 @@
  * autocannon on loopback at 1, 16 and 64 clients: JSON and binary bodies, batching on and off.
  * Prints requests/s, p50 and p99 per run, the server's CPU time per request (Linux: all its threads,
  * from /proc), the ratios to the peer's best at the same client count, and the issue's targets.
- * Bounded: every run lasts DURATION s after a 1 s warm-up (about 2 minutes in all).
+ * Bounded: every run lasts DURATION s after a 1 s warm-up; all servers run side by side and the cases
+ * are interleaved in ROUNDS rounds, medians reported (about 4 minutes in all).
  *
- * env: BENCH_SERVE_DURATION (s per run, default 4), BENCH_SERVE_CLIENTS (default "1,16,64"),
+ * env: BENCH_SERVE_DURATION (s per run, default 3), BENCH_SERVE_ROUNDS (interleaved rounds, medians
+ * reported; default 3), BENCH_SERVE_CLIENTS (default "1,16,64"),
  * BENCH_SERVE_PEER=0 skips the peer.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { hasNativeBackend } from '../src/backend/index.js';
 import { seedCnnModel } from '../src/cli/seed-models.js';
 import { saveModel } from '../src/io/save.js';
 import { setSeed } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 
-const DURATION = Number(process.env.BENCH_SERVE_DURATION ?? 4);
+const DURATION = Number(process.env.BENCH_SERVE_DURATION ?? 3);
+const ROUNDS = Number(process.env.BENCH_SERVE_ROUNDS ?? 3);
 const CLIENTS = (process.env.BENCH_SERVE_CLIENTS ?? '1,16,64').split(',').map(Number);
 const here = new URL('.', import.meta.url);
 
@@ -97,6 +101,12 @@ async function load(
 
 async function main(): Promise<void> {
   const t0 = performance.now();
+  if (!hasNativeBackend()) {
+    console.error(
+      'warning: the native addon is not loaded (not built, or being rebuilt): the server runs on the reference backend and the figures mean nothing',
+    );
+  }
+  const load0 = loadavg()[0] as number;
   setSeed(7);
   const model = seedCnnModel();
   const repo = mkdtempSync(join(tmpdir(), 'tessera-bench-serve-'));
@@ -125,10 +135,19 @@ async function main(): Promise<void> {
     'Content-Type': 'application/octet-stream',
     'Inference-Header-Content-Length': String(header.length),
   };
-  const rows: Row[] = [];
+  interface Case extends Omit<Row, 'rps' | 'p50' | 'p99' | 'errors' | 'cpuUs'> {
+    url: string;
+    payload: Buffer | string;
+    headers: Record<string, string>;
+    pid: number | undefined;
+    runs: Awaited<ReturnType<typeof load>>[];
+  }
+  const cases: Case[] = [];
+  const children: ChildProcess[] = [];
 
   // Tessera.
   const ours = await startChild([new URL('serve-ours.ts', here).pathname, repo]);
+  children.push(ours.child);
   const check = await fetch(`${ours.url}/v2/models/mnist/infer`, {
     method: 'POST',
     body: jsonBody,
@@ -144,15 +163,21 @@ async function main(): Promise<void> {
       ['binary', binBody, binHeaders],
     ] as const) {
       for (const clients of CLIENTS) {
-        const r = await load(`${ours.url}/v2/models/${name}/infer`, payload, headers, clients, ours.child.pid);
-        rows.push({ server: 'tessera', body, batching, clients, ...r });
-        console.error(
-          `tessera ${body} batching ${batching} ${clients} clients: ${Math.round(r.rps)} req/s p99 ${r.p99} ms`,
-        );
+        const url = `${ours.url}/v2/models/${name}/infer`;
+        cases.push({
+          server: 'tessera',
+          body,
+          batching,
+          clients,
+          url,
+          payload,
+          headers,
+          pid: ours.child.pid,
+          runs: [],
+        });
       }
     }
   }
-  await stopChild(ours.child);
 
   // The hand-rolled peer.
   const skipPeer = process.env.BENCH_SERVE_PEER === '0';
@@ -196,23 +221,52 @@ async function main(): Promise<void> {
           onnxFile,
           ...(batching === 'on' ? ['--batch'] : []),
         ]);
+        children.push(peer.child);
         for (const clients of CLIENTS) {
-          const r = await load(`${peer.url}/v2/models/mnist/infer`, jsonBody, jsonHeaders, clients, peer.child.pid);
-          rows.push({
+          cases.push({
             server: 'fastify+ort',
             body: 'JSON',
             batching: batching === 'on' ? 'naive 2ms' : 'off',
             clients,
-            ...r,
+            url: `${peer.url}/v2/models/mnist/infer`,
+            payload: jsonBody,
+            headers: jsonHeaders,
+            pid: peer.child.pid,
+            runs: [],
           });
-          console.error(
-            `fastify+ort JSON batching ${batching} ${clients} clients: ${Math.round(r.rps)} req/s p99 ${r.p99} ms`,
-          );
         }
-        await stopChild(peer.child);
       }
     }
   }
+
+  // Rounds: every case once per round, interleaved, so a busy spell on a shared machine hits all
+  // servers alike; the table gives each case's medians.
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const c of cases) {
+      const r = await load(c.url, c.payload, c.headers, c.clients, c.pid);
+      c.runs.push(r);
+      console.error(
+        `round ${round}: ${c.server} ${c.body} batching ${c.batching} ${c.clients} clients: ${Math.round(r.rps)} req/s p99 ${r.p99} ms`,
+      );
+    }
+  }
+  for (const child of children) await stopChild(child);
+  const median = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    const m = v.length >> 1;
+    return v.length % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+  };
+  const rows: Row[] = cases.map(({ server, body, batching, clients, runs }) => ({
+    server,
+    body,
+    batching,
+    clients,
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    cpuUs: median(runs.map((r) => r.cpuUs)),
+  }));
 
   // Table.
   const peerBest = (clients: number) =>
@@ -248,8 +302,12 @@ async function main(): Promise<void> {
         `target at 1 client: JSON ${Math.round(one.rps)} req/s vs the peer's best ${Math.round(peerOne)} (no slower: ${ok(one.rps >= peerOne)})`,
       );
   }
+  const load1 = loadavg()[0] as number;
   console.log(
-    `\n(${DURATION} s per run after a 1 s warm-up; whole bench ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    `\nload average ${load0.toFixed(2)} at start, ${load1.toFixed(2)} at the end (2 cores here: above ~1.5 the machine is shared and the figures are noisy)`,
+  );
+  console.log(
+    `(medians of ${ROUNDS} interleaved rounds, ${DURATION} s per run after a 1 s warm-up; whole bench ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
   );
 }
 

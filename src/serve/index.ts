@@ -4,4 +4,12 @@ export { HttpError } from './errors.js';
 export { Metrics } from './metrics.js';
 export { isValidModelName, ModelRepository, readModelConfig } from './repository.js';
 export { type ModelServer, SERVER_VERSION, type ServerOptions, startServer } from './server.js';
-export type { ModelConfig, ModelRunner, RunnerModule, ServingSignature, TensorSpec, VersionPolicy } from './types.js';
+export type {
+  ModelConfig,
+  ModelRunner,
+  RunnerModule,
+  ServingDType,
+  ServingSignature,
+  TensorSpec,
+  VersionPolicy,
+} from './types.js';

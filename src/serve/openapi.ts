@@ -109,8 +109,15 @@ export function openApiDocument(serverVersion: string): Record<string, unknown> 
           properties: {
             name: { type: 'string' },
             shape: { type: 'array', items: { type: 'integer' } },
-            datatype: { enum: ['FP32', 'INT32', 'BOOL'] },
-            data: { description: 'Flat or nested values, row-major' },
+            datatype: {
+              enum: ['FP32', 'FP64', 'FP16', 'INT64', 'INT32', 'INT8', 'UINT8', 'BOOL', 'BYTES'],
+              description:
+                "The model's FP32 / INT32 / BOOL, or a type converted to it (FP64, FP16, INT64, INT8, UINT8; range-checked); BYTES for text models' string inputs",
+            },
+            data: {
+              description:
+                'Flat or nested values, row-major; strings for BYTES (binary extension: each element a 4-byte little-endian length, then its bytes)',
+            },
             parameters: { type: 'object', properties: { binary_data_size: { type: 'integer' } } },
           },
         },
