@@ -58,7 +58,7 @@ Options:
     const result = model.evaluate(xTest, yTest, { batchSize: 256 });
     const acc = Number(result.accuracy);
     console.log(
-      `Test accuracy: ${(100 * acc).toFixed(2)}% (loss ${Number(result.loss).toFixed(4)}) after ${epochs} epochs in ${trainS.toFixed(1)} s`,
+      `Test accuracy: ${(100 * acc).toFixed(2)}% (loss ${Number(result.loss).toFixed(4)}) after ${epochs} epoch${epochs === 1 ? '' : 's'} in ${trainS.toFixed(1)} s`,
     );
     const dir = join(repo, 'mnist-cnn', '1');
     await saveModel(model, dir);
