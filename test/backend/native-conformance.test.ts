@@ -516,6 +516,50 @@ describe('native pooling', () => {
     R.maxPool2dBackward(dy, am, d2, g);
     close(d1, d2, 1e-6, 1e-6, 'scatter');
   });
+
+  ntest(
+    'maxPool2dBackward, non-overlapping windows (one-pass path): uncovered edge cells and out-of-window argmax',
+    (N) => {
+      const g: Pool2dGeometry = {
+        batch: 16,
+        inH: 11,
+        inW: 9,
+        channels: 12,
+        outH: 5,
+        outW: 4,
+        poolH: 2,
+        poolW: 2,
+        strideH: 2,
+        strideW: 2,
+        padTop: 0,
+        padLeft: 0,
+      };
+      const xs = 16 * 11 * 9 * 12;
+      const ys = 16 * 5 * 4 * 12;
+      const x = randn(xs);
+      const o = new Float32Array(ys);
+      const am = new Int32Array(ys);
+      R.maxPool2d(x, o, am, g);
+      const dy = randn(ys);
+      const d1 = new Float32Array(xs).fill(Number.NaN);
+      const d2 = new Float32Array(xs);
+      N.maxPool2dBackward(dy, am, d1, g);
+      R.maxPool2dBackward(dy, am, d2, g);
+      exact(d1, d2, 'tiled');
+      // the last row and column of each image are in no window: zero
+      assert.equal(d1[(10 * 9 + 3) * 12 + 5], 0);
+      assert.equal(d1[(4 * 9 + 8) * 12 + 1], 0);
+      // one argmax moved to a cell of a neighbouring window (same image): general scatter, two dy summed
+      const moved = Int32Array.from(am);
+      moved[0] = am[12]!;
+      const e1 = new Float32Array(xs).fill(Number.NaN);
+      const e2 = new Float32Array(xs);
+      N.maxPool2dBackward(dy, moved, e1, g);
+      R.maxPool2dBackward(dy, moved, e2, g);
+      close(e1, e2, 1e-6, 1e-6, 'moved argmax');
+      assert.ok(Math.abs(e1[am[12]!]! - (dy[0]! + dy[12]!)) < 1e-6);
+    },
+  );
 });
 
 // ---- elementwise -----------------------------------------------------------------------------------
