@@ -2,7 +2,6 @@
 // Work is split statically over images (or output rows), so a given thread count always
 // produces bit-identical results; filter gradients sum per-thread partials in thread order.
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -589,65 +588,9 @@ void maxpool_f32(const float* x, float* out, int32_t* argmax, const PoolGeom& g)
                  });
 }
 
-// Non-overlapping windows (stride == pool size, no padding, each window inside x): every dx cell
-// lies in at most one window, so each is written once (dy where it is the window's argmax, else 0)
-// instead of a memset plus a scatter. Also checks every argmax is a cell of its own window (each
-// window holds it exactly once); returns false if not, and the caller takes the general path.
-static bool maxpool_bwd_tiled_f32(const float* dy, const int32_t* argmax, float* dx, const PoolGeom& g) {
-  const int64_t C = g.C, rowX = g.W * C;
-  const int64_t coverH = g.OH * g.PH, coverW = g.OW * g.PW;
-  std::atomic<bool> anyBad{false};
-  parallel_range(g.N * g.OH, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, g.OW * C * g.PH * g.PW)), 1,
-                 [&](int64_t u0, int64_t u1) {
-                   std::vector<int32_t> hits(static_cast<size_t>(C), 0);
-                   for (int64_t u = u0; u < u1; u++) {
-                     const int64_t n = u / g.OH, oy = u % g.OH;
-                     const float* dyr = dy + u * g.OW * C;
-                     const int32_t* amr = argmax + u * g.OW * C;
-                     int32_t miss = 0;
-                     for (int64_t ox = 0; ox < g.OW; ox++) {
-                       const float* __restrict d = dyr + ox * C;
-                       const int32_t* __restrict am = amr + ox * C;
-                       int32_t* __restrict h = hits.data();
-                       for (int64_t c = 0; c < C; c++) h[c] = 0;
-                       for (int64_t ky = 0; ky < g.PH; ky++) {
-                         const int64_t iy = oy * g.PH + ky;
-                         for (int64_t kx = 0; kx < g.PW; kx++) {
-                           const int64_t off = ((n * g.H + iy) * g.W + ox * g.PW + kx) * C;
-                           float* __restrict o = dx + off;
-                           const int32_t base = int32_t(off);
-                           for (int64_t c = 0; c < C; c++) {
-                             const bool hit = am[c] == base + int32_t(c);
-                             o[c] = hit ? d[c] : 0.f;
-                             h[c] += int32_t(hit);
-                           }
-                         }
-                       }
-                       for (int64_t c = 0; c < C; c++) miss |= h[c] ^ 1;
-                     }
-                     // cells right of the last window / below the last window row
-                     for (int64_t ky = 0; ky < g.PH; ky++) {
-                       const int64_t iy = oy * g.PH + ky;
-                       float* r = dx + (n * g.H + iy) * rowX;
-                       if (coverW < g.W) std::memset(r + coverW * C, 0, sizeof(float) * size_t((g.W - coverW) * C));
-                     }
-                     if (oy == g.OH - 1 && coverH < g.H)
-                       std::memset(dx + (n * g.H + coverH) * rowX, 0, sizeof(float) * size_t((g.H - coverH) * rowX));
-                     if (miss) anyBad.store(true, std::memory_order_relaxed);
-                   }
-                 });
-  return !anyBad.load();
-}
-
 bool maxpool_bwd_f32(const float* dy, const int32_t* argmax, float* dx, const PoolGeom& g, int64_t dxLen) {
   const int64_t imgX = g.H * g.W * g.C, imgY = g.OH * g.OW * g.C;
   const int64_t outLen = g.N * imgY;
-  if (g.SH == g.PH && g.SW == g.PW && g.PT == 0 && g.PL == 0 && g.PH > 0 && g.PW > 0 && g.OH * g.PH <= g.H &&
-      g.OW * g.PW <= g.W && g.OH > 0 && g.OW > 0 && g.C > 0 && g.N * imgX < (int64_t(1) << 31)) {
-    if (dxLen > g.N * imgX) std::memset(dx + g.N * imgX, 0, sizeof(float) * size_t(dxLen - g.N * imgX));
-    if (maxpool_bwd_tiled_f32(dy, argmax, dx, g)) return true;
-    // an argmax outside its own window: fall through to the general scatter (it rewrites all of dx)
-  }
   int tasks = int(std::max<int64_t>(1, std::min<int64_t>(num_threads(), g.N)));
   if (outLen < 4096) tasks = 1;
   if (dxLen > g.N * imgX) std::memset(dx + g.N * imgX, 0, sizeof(float) * size_t(dxLen - g.N * imgX));

@@ -518,7 +518,7 @@ describe('native pooling', () => {
   });
 
   ntest(
-    'maxPool2dBackward, non-overlapping windows (one-pass path): uncovered edge cells and out-of-window argmax',
+    'maxPool2dBackward, non-overlapping windows: uncovered edge cells and an argmax in a neighbouring window',
     (N) => {
       const g: Pool2dGeometry = {
         batch: 16,
