@@ -551,7 +551,8 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
     throw new HttpError(404, `no endpoint ${method} ${path}; see GET /docs`);
   }
 
-  const server = http.createServer((req, res) => {
+  // Nagle off (each answer is one write, sent at once); HTTP keep-alive is on by default.
+  const server = http.createServer({ noDelay: true }, (req, res) => {
     active++;
     let rid = req.headers['x-request-id'];
     if (typeof rid !== 'string' || rid.length > 128 || rid.length === 0)
