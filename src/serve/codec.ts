@@ -211,6 +211,34 @@ function isB64(v: unknown): boolean {
   );
 }
 
+/** Flat numbers already parsed into a Float64Array (the fast JSON path): count and value checks, then one conversion. */
+function typedValues(
+  data: Float64Array,
+  dtype: ServingDType,
+  shape: readonly number[],
+  n: number,
+  where: string,
+  wire: string,
+): TypedArray {
+  if (dtype === 'string') throw badValue(where, 'BYTES', data[0], 0);
+  if (data.length !== n) {
+    throw badRequest(
+      `${where}: shape ${fmtDims(shape)} needs ${n} values, got ${data.length > n ? `more than ${n}` : data.length}`,
+    );
+  }
+  const range = rangeOf(wire, dtype);
+  if (range || wire === 'BOOL') {
+    const [lo, hi] = range ?? [0, 1];
+    for (let i = 0; i < n; i++) {
+      const v = data[i] as number;
+      if (!Number.isInteger(v) || v < lo || v > hi) throw badValue(where, wire, v, i, dtype);
+    }
+  }
+  const out = allocFor(dtype, n);
+  out.set(data);
+  return out;
+}
+
 function valuesInto(
   data: unknown,
   dtype: ServingDType,
@@ -219,6 +247,7 @@ function valuesInto(
   wire?: string,
 ): WireData {
   const n = sizeOfShape(shape);
+  if (data instanceof Float64Array) return typedValues(data, dtype, shape, n, where, wire ?? V2_OF[dtype]);
   const list = Array.isArray(data) ? data : [data];
   let k: number;
   let out: WireData;

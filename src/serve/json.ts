@@ -20,14 +20,27 @@ const BAIL: unique symbol = Symbol('bail');
 
 let buf: Buffer = Buffer.alloc(0);
 let pos = 0;
+/** Options of the current parse. */
+let typedData = false;
+/** Scratch for typed `data` arrays (grown as needed). */
+let scratch = new Float64Array(4096);
+
+export interface FastJsonOptions {
+  /**
+   * Give the value of every `"data"` key that is a flat array of numbers as a Float64Array (the
+   * same values, no per-element JS array): KServe V2 tensors, decoded straight into typed arrays.
+   */
+  typedData?: boolean;
+}
 
 /**
  * Parse JSON from bytes; `undefined` when the fast parser gives up (then use JSON.parse).
  * @example parseJsonFast(Buffer.from('{"data":[1,2.5]}')) // { data: [1, 2.5] }
  */
-export function parseJsonFast(bytes: Buffer): unknown {
+export function parseJsonFast(bytes: Buffer, options: FastJsonOptions = {}): unknown {
   buf = bytes;
   pos = 0;
+  typedData = options.typedData === true;
   try {
     skipWs();
     const v = value(0);
@@ -85,7 +98,9 @@ function array(depth: number): unknown[] {
   const c0 = buf[pos];
   if (c0 === 0x2d || (c0 !== undefined && c0 >= 0x30 && c0 <= 0x39)) {
     // The hot case (data arrays): a tight loop while the elements are plain numbers.
-    if (numbers(out)) return out;
+    const n = numbers();
+    for (let i = 0; i < n; i++) out.push(scratch[i]);
+    if (closed) return out;
   }
   for (;;) {
     out.push(value(depth + 1));
@@ -133,7 +148,8 @@ function object(depth: number): Record<string, unknown> {
     if (buf[pos] !== 0x3a) throw BAIL;
     pos++;
     skipWs();
-    out[key] = value(depth + 1);
+    out[key] =
+      typedData && key === 'data' && buf[pos] === 0x5b ? (typedNumbers() ?? value(depth + 1)) : value(depth + 1);
     skipWs();
     const d = buf[pos];
     if (d === 0x2c) {
@@ -239,14 +255,18 @@ function number(): number {
   return Number(b.toString('latin1', start, i));
 }
 
+/** Whether the last numbers() call consumed the closing bracket. */
+let closed = false;
+
 /**
- * Numbers of an array in one loop over locals, appended to `out`. Returns true at the closing
- * bracket (consumed); false, with `pos` after the last ',' , when the next element is not a
- * simple number (the generic loop continues from there).
+ * Numbers of an array in one loop over locals, into `scratch`; returns how many. `closed` tells
+ * whether it stopped at the closing bracket (consumed) or, with `pos` after the last ',', at an
+ * element that is not a number (the generic loop continues from there).
  */
-function numbers(out: unknown[]): boolean {
+function numbers(): number {
   const b = buf;
   let i = pos;
+  let k = 0;
   for (;;) {
     const start = i;
     let c = b[i] as number;
@@ -268,7 +288,8 @@ function numbers(out: unknown[]): boolean {
       } while (c >= 0x30 && c <= 0x39);
     } else {
       pos = start;
-      return false;
+      closed = false;
+      return k;
     }
     let exp = 0;
     if (c === 0x2e) {
@@ -283,12 +304,15 @@ function numbers(out: unknown[]): boolean {
     }
     if (c === 0x65 || c === 0x45 || digits > 15 || exp < -22) {
       pos = start;
-      out.push(number());
+      const v = number();
+      if (k === scratch.length) grow();
+      scratch[k++] = v;
       i = pos;
       c = b[i] as number;
     } else {
       const v = exp === 0 ? m : m / (POW10[-exp] as number);
-      out.push(neg ? -v : v);
+      if (k === scratch.length) grow();
+      scratch[k++] = neg ? -v : v;
     }
     while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = b[++i] as number;
     if (c === 0x2c) {
@@ -298,8 +322,40 @@ function numbers(out: unknown[]): boolean {
     }
     if (c === 0x5d) {
       pos = i + 1;
-      return true;
+      closed = true;
+      return k;
     }
     throw BAIL;
   }
+}
+
+function grow(): void {
+  const bigger = new Float64Array(scratch.length * 2);
+  bigger.set(scratch);
+  scratch = bigger;
+}
+
+/**
+ * A flat array of numbers as a Float64Array, or null (with `pos` back at the '[') when it holds
+ * anything else: the generic parser then reads it.
+ */
+function typedNumbers(): Float64Array | null {
+  const start = pos;
+  pos++; // [
+  skipWs();
+  if (buf[pos] === 0x5d) {
+    pos++;
+    return new Float64Array(0);
+  }
+  const c = buf[pos];
+  if (!(c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39))) {
+    pos = start;
+    return null;
+  }
+  const n = numbers();
+  if (!closed) {
+    pos = start;
+    return null;
+  }
+  return scratch.slice(0, n);
 }

@@ -243,8 +243,9 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
     });
   }
 
-  function parseJson(buf: Buffer): unknown {
-    const fast = parseJsonFast(buf);
+  /** JSON.parse of a body; `typedData`: flat numeric "data" arrays come as Float64Array (V2 infer). */
+  function parseJson(buf: Buffer, typedData = false): unknown {
+    const fast = parseJsonFast(buf, { typedData });
     if (fast !== undefined) return fast;
     try {
       return JSON.parse(buf.toString('utf8'));
@@ -281,7 +282,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
           header = body.subarray(0, n);
           binary = body.subarray(n);
         }
-        const decoded = decodeV2(parseJson(header), binary, mv.signature, mv.batched, limits);
+        const decoded = decodeV2(parseJson(header, true), binary, mv.signature, mv.batched, limits);
         submit(ctx, mv, decoded).then(
           (outs) => {
             const sig = mv.signature.outputs;

@@ -67,3 +67,26 @@ test('invalid or unusual JSON is left to JSON.parse', () => {
     assert.equal(parseJsonFast(Buffer.from(bad, 'utf8')), undefined, bad);
   }
 });
+
+test('typedData: flat numeric "data" arrays come as Float64Array, anything else as JSON.parse gives it', () => {
+  const text =
+    '{"inputs":[{"name":"x","shape":[2,2],"data":[1,-0.5,3e2,0.1]},{"data":[[1,2]]},{"data":[1,"a"]},{"data":[]},{"data":7}],"shape":[1,2]}';
+  const v = parseJsonFast(Buffer.from(text), { typedData: true }) as {
+    inputs: { data: unknown; shape?: unknown }[];
+    shape: unknown;
+  };
+  const ref = JSON.parse(text);
+  const first = v.inputs[0]!.data;
+  assert.ok(first instanceof Float64Array);
+  assert.deepEqual(Array.from(first), ref.inputs[0].data);
+  assert.deepEqual(v.inputs[0]!.shape, [2, 2]); // other keys stay plain arrays
+  assert.deepEqual(v.inputs[1]!.data, [[1, 2]]); // nested: plain arrays
+  assert.deepEqual(v.inputs[2]!.data, [1, 'a']); // mixed: plain array
+  assert.ok(v.inputs[3]!.data instanceof Float64Array && (v.inputs[3]!.data as Float64Array).length === 0);
+  assert.equal(v.inputs[4]!.data, 7);
+  assert.deepEqual(v.shape, [1, 2]);
+  // A long array grows the scratch buffer and keeps every value.
+  const big = Array.from({ length: 10000 }, (_, i) => i / 7);
+  const got = parseJsonFast(Buffer.from(JSON.stringify({ data: big })), { typedData: true }) as { data: Float64Array };
+  assert.deepEqual(Array.from(got.data), big);
+});
