@@ -9,6 +9,11 @@
 
 #include "common.h"
 
+namespace tsr {  // ops.cc
+void bias_act_f32(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int act);
+void bias_act_grad_f32(const float* y, const float* dy, float* dx, float* dbias, int64_t rows, int64_t cols, int act);
+}  // namespace tsr
+
 namespace {
 
 using tsr::ArgError;
@@ -194,6 +199,45 @@ TSR_FN(ActivationGrad) {
     tsr::activation_grad_f32(op, static_cast<float*>(x.data), static_cast<float*>(y.data),
                              static_cast<float*>(dy.data), static_cast<float*>(dx.data), n,
                              get_num(env, a.argv[5], fn, "alpha"));
+    return undef(env);
+  });
+}
+
+// biasAdd(x, bias, out, rows, cols, act): out = f(x + bias) over [rows, cols]; act 0 linear, 1 relu
+TSR_FN(BiasAdd) {
+  return guarded(env, [&] {
+    const char* fn = "biasAdd";
+    Args a = args(env, info, 6, fn);
+    Arr x = get_arr(env, a.argv[0], kF32, fn, "x"), b = get_arr(env, a.argv[1], kF32, fn, "bias");
+    Arr out = get_arr(env, a.argv[2], kF32, fn, "out");
+    const int64_t rows = get_dim(env, a.argv[3], fn, "rows"), cols = get_dim(env, a.argv[4], fn, "cols");
+    const int act = get_op(env, a.argv[5], 2, fn);
+    const int64_t n = mul(rows, cols, fn);
+    need(x, n, fn, "x");
+    need(out, n, fn, "out");
+    need(b, cols, fn, "bias");
+    tsr::bias_act_f32(static_cast<float*>(x.data), static_cast<float*>(b.data), static_cast<float*>(out.data), rows,
+                      cols, act);
+    return undef(env);
+  });
+}
+
+// biasAddGrad(y, dy, dx, dbias, rows, cols, act)
+TSR_FN(BiasAddGrad) {
+  return guarded(env, [&] {
+    const char* fn = "biasAddGrad";
+    Args a = args(env, info, 7, fn);
+    Arr y = get_arr(env, a.argv[0], kF32, fn, "y"), dy = get_arr(env, a.argv[1], kF32, fn, "dy");
+    Arr dx = get_arr(env, a.argv[2], kF32, fn, "dx"), db = get_arr(env, a.argv[3], kF32, fn, "dbias");
+    const int64_t rows = get_dim(env, a.argv[4], fn, "rows"), cols = get_dim(env, a.argv[5], fn, "cols");
+    const int act = get_op(env, a.argv[6], 2, fn);
+    const int64_t n = mul(rows, cols, fn);
+    need(y, n, fn, "y");
+    need(dy, n, fn, "dy");
+    need(dx, n, fn, "dx");
+    need(db, cols, fn, "dbias");
+    tsr::bias_act_grad_f32(static_cast<float*>(y.data), static_cast<float*>(dy.data), static_cast<float*>(dx.data),
+                           static_cast<float*>(db.data), rows, cols, act);
     return undef(env);
   });
 }
@@ -619,6 +663,8 @@ NAPI_MODULE_INIT() {
       {"forceIsa", ForceIsa},
       {"unary", Unary},
       {"activationGrad", ActivationGrad},
+      {"biasAdd", BiasAdd},
+      {"biasAddGrad", BiasAddGrad},
       {"binary", Binary},
       {"reduce", Reduce},
       {"argReduce", ArgReduce},

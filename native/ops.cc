@@ -619,3 +619,68 @@ void adam_f32(float* p, const float* g, float* m, float* v, int64_t n, double lr
 }
 
 }  // namespace tsr
+
+// ---- fused bias add + activation (act: 0 linear, 1 relu) ------------------------------------------
+namespace tsr {
+
+// out[r, c] = f(x[r, c] + bias[c]); relu keeps NaN (like unary relu).
+void bias_act_f32(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int act) {
+  if (rows <= 0 || cols <= 0) return;
+  parallel_range(rows, std::max<int64_t>(1, kEwGrain / cols), 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* __restrict xr = x + r * cols;
+      const float* __restrict b = bias;
+      float* __restrict o = out + r * cols;
+      if (act == 1) {
+        for (int64_t c = 0; c < cols; c++) {
+          const float v = xr[c] + b[c];
+          o[c] = v != v ? v : (v > 0 ? v : 0.f);
+        }
+      } else {
+        for (int64_t c = 0; c < cols; c++) o[c] = xr[c] + b[c];
+      }
+    }
+  });
+}
+
+// y = f(x + bias): dx = dy * f' (relu: from y, y > 0), dbias[c] = sum over rows of dx[., c] (double
+// accumulators; rows split into a fixed number of blocks by size, summed in block order, so the result
+// does not depend on the thread count).
+void bias_act_grad_f32(const float* y, const float* dy, float* dx, float* dbias, int64_t rows, int64_t cols, int act) {
+  if (cols <= 0) return;
+  if (rows <= 0) {
+    for (int64_t c = 0; c < cols; c++) dbias[c] = 0.f;
+    return;
+  }
+  const int64_t total = rows * cols;
+  const int blocks = int(std::max<int64_t>(1, std::min<int64_t>(rows, std::min<int64_t>(8, total / 16384))));
+  std::vector<double> part(size_t(blocks) * size_t(cols), 0.0);
+  parallel_tasks(blocks, [&](int bl) {
+    {
+      const int64_t r0 = rows * bl / blocks, r1 = rows * (bl + 1) / blocks;
+      double* __restrict acc = part.data() + size_t(bl) * size_t(cols);
+      for (int64_t r = r0; r < r1; r++) {
+        const float* __restrict yr = y + r * cols;
+        const float* __restrict g = dy + r * cols;
+        float* __restrict d = dx + r * cols;
+        // two loops over the (L1-resident) row so each vectorises
+        if (act == 1) {
+          for (int64_t c = 0; c < cols; c++) {
+            const float gv = g[c];  // loaded unconditionally, so the select vectorises
+            d[c] = yr[c] > 0 ? gv : 0.f;
+          }
+        } else {
+          for (int64_t c = 0; c < cols; c++) d[c] = g[c];
+        }
+        for (int64_t c = 0; c < cols; c++) acc[c] += double(d[c]);
+      }
+    }
+  });
+  for (int64_t c = 0; c < cols; c++) {
+    double s = 0.0;
+    for (int bl = 0; bl < blocks; bl++) s += part[size_t(bl) * size_t(cols) + size_t(c)];
+    dbias[c] = float(s);
+  }
+}
+
+}  // namespace tsr

@@ -55,6 +55,9 @@ export type ActivationOp =
   | 'softsign'
   | 'swish';
 
+/** Activations fused into biasAdd (forward and backward in one pass each). */
+export type BiasActivation = 'linear' | 'relu';
+
 export type BinaryOp =
   | 'add'
   | 'sub'
@@ -145,6 +148,25 @@ export interface Backend {
     dy: Float32Array,
     dx: Float32Array,
     alpha: number,
+  ): void;
+  // x: [rows, cols], bias: [cols] -> out[r, c] = f(x[r, c] + bias[c]) (relu keeps NaN)
+  biasAdd(
+    x: Float32Array,
+    bias: Float32Array,
+    out: Float32Array,
+    rows: number,
+    cols: number,
+    activation: BiasActivation,
+  ): void;
+  // y = f(x + bias), dy: [rows, cols] -> dx = dy * f' (relu: y > 0), dbias[c] = sum_r dx[r, c] (overwrite)
+  biasAddGrad(
+    y: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dbias: Float32Array,
+    rows: number,
+    cols: number,
+    activation: BiasActivation,
   ): void;
   // out[i] = a[sum idx*aStrides] op b[sum idx*bStrides] over outShape (0 strides broadcast).
   binary(

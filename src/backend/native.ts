@@ -36,6 +36,16 @@ export interface NativeAddon {
   forceIsa(isa: number): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   activationGrad(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array, alpha: number): void;
+  biasAdd(x: Float32Array, bias: Float32Array, out: Float32Array, rows: number, cols: number, act: number): void;
+  biasAddGrad(
+    y: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dbias: Float32Array,
+    rows: number,
+    cols: number,
+    act: number,
+  ): void;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array | Uint8Array, geom: Float64Array): void;
   reduce(op: number, x: Float32Array, out: Float32Array, outer: number, len: number, inner: number): void;
   argReduce(op: number, x: Float32Array, out: Int32Array, outer: number, len: number, inner: number): void;
@@ -267,6 +277,13 @@ function makeBackend(n: NativeAddon): Backend {
 
     activationGrad(op, x, y, dy, dx, alpha) {
       n.activationGrad(ACTIVATION[op], x, y, dy, dx, alpha);
+    },
+
+    biasAdd(x, bias, out, rows, cols, activation) {
+      n.biasAdd(x, bias, out, rows, cols, activation === 'relu' ? 1 : 0);
+    },
+    biasAddGrad(y, dy, dx, dbias, rows, cols, activation) {
+      n.biasAddGrad(y, dy, dx, dbias, rows, cols, activation === 'relu' ? 1 : 0);
     },
 
     binary(op, a, aStrides, b, bStrides, out, outShape) {

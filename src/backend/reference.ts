@@ -12,6 +12,7 @@ import type {
   AdamParams,
   ArgReduceOp,
   Backend,
+  BiasActivation,
   BinaryOp,
   Conv2dGeometry,
   DepthwiseGeometry,
@@ -214,6 +215,46 @@ function unary(op: UnaryOp, x: TypedArray, out: TypedArray, alpha: number): void
       }
       return;
   }
+}
+
+// out[r, c] = f(x[r, c] + bias[c])
+function biasAdd(
+  x: Float32Array,
+  bias: Float32Array,
+  out: Float32Array,
+  rows: number,
+  cols: number,
+  activation: BiasActivation,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const v = Math.fround(x[o + c]! + bias[c]!);
+      out[o + c] = activation === 'relu' && v <= 0 ? 0 : v;
+    }
+  }
+}
+
+// dx = dy * f' (relu: where y > 0), dbias = column sums of dx (in double)
+function biasAddGrad(
+  y: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  dbias: Float32Array,
+  rows: number,
+  cols: number,
+  activation: BiasActivation,
+): void {
+  const acc = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const v = activation === 'relu' && !(y[o + c]! > 0) ? 0 : dy[o + c]!;
+      dx[o + c] = v;
+      acc[c] += v;
+    }
+  }
+  for (let c = 0; c < cols; c++) dbias[c] = acc[c]!;
 }
 
 // x, y = f(x), dy: [n] -> dx: [n] = dy * f'(x) (overwrite)
@@ -996,6 +1037,8 @@ export const referenceBackend: Backend = {
   numThreads: () => 1,
   unary,
   activationGrad,
+  biasAdd,
+  biasAddGrad,
   binary,
   reduce,
   argReduce,

@@ -4,6 +4,7 @@
  * [kh, kw, in, depthMultiplier], pointwise_kernel [1, 1, in * depthMultiplier, filters], bias [filters].
  */
 import { add } from '../ops/arithmetic.js';
+import { biasAdd } from '../ops/bias.js';
 import { conv1d, conv2d, convOutputLength, depthwiseConv2d, separableConv2d } from '../ops/conv.js';
 import { fmtShape, ShapeError, ValueError } from '../tensor/errors.js';
 import type { Tensor, Variable } from '../tensor/tensor.js';
@@ -132,8 +133,13 @@ abstract class BaseConv extends Layer implements HasActivityLoss {
   }
 
   protected finish(y: Tensor, ctx: CallContext): Tensor {
-    if (this.bias) y = add(y, this.bias);
-    if (!isLinear(this.activation)) y = this.activation(y);
+    if (this.bias && (isLinear(this.activation) || this.activation === getActivation('relu'))) {
+      // bias add and relu in one pass each way (the fused kernel); other activations run after a plain add
+      y = biasAdd(y, this.bias, { activation: isLinear(this.activation) ? 'linear' : 'relu' });
+    } else {
+      if (this.bias) y = add(y, this.bias);
+      if (!isLinear(this.activation)) y = this.activation(y);
+    }
     if (this.activityRegularizer && ctx.training) this.activityLoss = this.activityRegularizer.loss(y);
     return y;
   }

@@ -2,6 +2,7 @@
  * Core layers: InputLayer (+ `input()`), Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector.
  */
 import { add } from '../ops/arithmetic.js';
+import { biasAdd } from '../ops/bias.js';
 import { matmul } from '../ops/matmul.js';
 import { dropout } from '../ops/random-ops.js';
 import { broadcastTo, reshape, transpose } from '../ops/shape-ops.js';
@@ -188,8 +189,13 @@ export class Dense extends Layer implements HasActivityLoss {
       r === 2
         ? matmul(x, kernel)
         : reshape(matmul(reshape(x, [-1, this.inputDim]), kernel), [...x.shape.slice(0, -1), this.units]);
-    if (this.bias) y = add(y, this.bias);
-    if (!isLinear(this.activation)) y = this.activation(y);
+    if (this.bias && (isLinear(this.activation) || this.activation === getActivation('relu'))) {
+      // bias add and relu in one pass each way (the fused kernel); other activations run after a plain add
+      y = biasAdd(y, this.bias, { activation: isLinear(this.activation) ? 'linear' : 'relu' });
+    } else {
+      if (this.bias) y = add(y, this.bias);
+      if (!isLinear(this.activation)) y = this.activation(y);
+    }
     if (this.activityRegularizer && ctx.training) this.activityLoss = this.activityRegularizer.loss(y);
     return y;
   }

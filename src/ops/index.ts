@@ -4,6 +4,7 @@ import { add } from './arithmetic.js';
 
 export * from './activations.js';
 export * from './arithmetic.js';
+export * from './bias.js';
 export * from './compare.js';
 export * from './conv.js';
 export * from './losses.js';

@@ -721,6 +721,57 @@ function binaryInput(n: number): Float32Array {
   return x;
 }
 
+describe('native biasAdd', () => {
+  ntest('biasAdd / biasAddGrad match the reference (linear, relu; NaN, -0, ties at 0; thread counts)', (N) => {
+    for (const [rows, cols] of [
+      [1, 1],
+      [7, 3],
+      [0, 5],
+      [21632, 32],
+      [300, 64],
+      [33, 10],
+    ] as const) {
+      const n = rows * cols;
+      const x = randn(n, 2);
+      for (let i = 0; i < n; i += 11) x[i] = pick([Number.NaN, -0, 0, Number.POSITIVE_INFINITY]);
+      const b = randn(cols);
+      if (cols > 2) b[1] = 0;
+      for (const act of ['linear', 'relu'] as const) {
+        const tag = `[${rows}, ${cols}] ${act}`;
+        const o1 = new Float32Array(n).fill(7);
+        const o2 = new Float32Array(n);
+        N.biasAdd(x, b, o1, rows, cols, act);
+        R.biasAdd(x, b, o2, rows, cols, act);
+        exact(o1, o2, `biasAdd ${tag}`);
+        const dy = randn(n);
+        const d1 = new Float32Array(n).fill(7);
+        const d2 = new Float32Array(n);
+        const g1 = new Float32Array(cols).fill(7);
+        const g2 = new Float32Array(cols);
+        N.biasAddGrad(o2, dy, d1, g1, rows, cols, act);
+        R.biasAddGrad(o2, dy, d2, g2, rows, cols, act);
+        exact(d1, d2, `biasAddGrad dx ${tag}`);
+        close(g1, g2, 1e-6, 1e-6, `biasAddGrad dbias ${tag}`);
+        const g3 = new Float32Array(cols);
+        withThreads(1, () => N.biasAddGrad(o2, dy, d1, g3, rows, cols, act));
+        sameBits(g3, g1, `biasAddGrad dbias, 1 vs default threads ${tag}`);
+      }
+    }
+  });
+
+  ntest('biasAdd checks every length', () => {
+    const a = loadNativeAddon()!;
+    const f = (n: number) => new Float32Array(n);
+    assert.throws(() => a.biasAdd(f(5), f(2), f(6), 3, 2, 1), /biasAdd: x has length 5, needs at least 6/);
+    assert.throws(() => a.biasAdd(f(6), f(1), f(6), 3, 2, 1), /biasAdd: bias has length 1/);
+    assert.throws(() => a.biasAdd(f(6), f(2), f(5), 3, 2, 0), /biasAdd: out has length 5/);
+    assert.throws(() => a.biasAdd(f(6), f(2), f(6), 3, 2, 2), /unknown op code/);
+    assert.throws(() => a.biasAddGrad(f(6), f(6), f(6), f(1), 3, 2, 1), /biasAddGrad: dbias has length 1/);
+    assert.throws(() => a.biasAddGrad(f(6), f(5), f(6), f(2), 3, 2, 1), /biasAddGrad: dy has length 5/);
+    assert.throws(() => a.biasAddGrad(f(6), f(6), f(6), f(2), -3, 2, 1), /biasAddGrad/);
+  });
+});
+
 describe('native binary', () => {
   const cases: [number[], number[], number[]][] = [
     [[1000], [1000], [1000]], // same shape
