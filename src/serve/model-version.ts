@@ -33,9 +33,11 @@ interface Pending {
 const IS_TS = import.meta.url.endsWith('.ts');
 
 /**
- * A second batch goes to a busy instance when its batch in flight should finish within this many
- * µs: fast models then never wait for the HTTP thread between batches, while a request queued
- * behind a slow batch stays in the server's queue (cancellable, timed out, counted for 429).
+ * Without batching, a second request goes to a busy instance when its request in flight should
+ * finish within this many µs: a fast model then never waits for the HTTP thread between requests,
+ * while a request queued behind a slow one stays in the server's queue (cancellable, timed out,
+ * counted for 429). Batched models don't pipeline: what queues meanwhile joins the next batch
+ * (measured here: pipelining batched models split batches without a measurable gain).
  */
 const PIPELINE_US = 5000;
 
@@ -302,16 +304,23 @@ export class ModelVersion {
   }
 
   /**
-   * An idle instance; else one whose batch in flight finishes within PIPELINE_US at the measured
-   * speed, to receive the next batch right away (the worker starts it the moment it answers, instead
-   * of idling for a round trip through the HTTP thread's event loop); else none (the queue waits).
+   * An idle instance; else (unbatched models) one whose request in flight finishes within
+   * PIPELINE_US at the measured speed, to receive the next one right away (the worker starts it the
+   * moment it answers, instead of idling for a round trip through the HTTP thread's event loop);
+   * else none (the queue waits).
    */
   private pickInstance(): Instance | null {
     let next: Instance | null = null;
     for (const inst of this.instances) {
       if (!inst.ready) continue;
       if (inst.inflight === 0) return inst;
-      if (next === null && inst.inflight === 1 && this.usPerRow > 0 && inst.rowsRunning * this.usPerRow < PIPELINE_US)
+      if (
+        next === null &&
+        !this.batched &&
+        inst.inflight === 1 &&
+        this.usPerRow > 0 &&
+        inst.rowsRunning * this.usPerRow < PIPELINE_US
+      )
         next = inst;
     }
     return next;
