@@ -1,7 +1,8 @@
 """PyTorch peer for bench/train.ts: the seed dense model and the seed CNN, Adam, random data.
 
 Prints one JSON line: {"results": [{"model", "batch", "samplesPerSec": [runs...], "steps"}], "maxRssKb", ...}.
-Run by bench/train.ts with OPENBLAS_NUM_THREADS=1; uses torch.set_num_threads(2).
+Run by bench/train.ts with OPENBLAS_NUM_THREADS=1; uses torch.set_num_threads(TORCH_NUM_THREADS, default 2).
+bench/train.ts runs it in several configurations (threads, OMP wait policy) and keeps the fastest.
 """
 import json
 import re
@@ -12,7 +13,9 @@ import time
 import torch
 from torch import nn
 
-torch.set_num_threads(2)
+import os
+
+torch.set_num_threads(int(os.environ.get("TORCH_NUM_THREADS", "2")))
 torch.manual_seed(0)
 
 
@@ -67,9 +70,18 @@ def main():
     config = torch.__config__.show()
     m = re.search(r"BLAS_INFO=([^,\s]+)", config)
     blas = m.group(1) if m else "?"
+    # The build's BLAS_INFO names the interface it was built against; the library actually
+    # loaded at run time (Debian's libblas.so.3 alternative: OpenBLAS or the reference BLAS)
+    # is what decides speed, so report that too.
+    try:
+        with open("/proc/self/maps") as f:
+            libs = sorted({line.split()[-1].split("/")[-2] + "/" + line.split()[-1].split("/")[-1]
+                           for line in f if "blas" in line and "/" in line})
+    except OSError:
+        libs = []
     print(json.dumps({
         "results": results, "maxRssKb": rss, "version": torch.__version__,
-        "threads": torch.get_num_threads(), "blas": blas, "python": sys.executable,
+        "threads": torch.get_num_threads(), "blas": blas, "blasLoaded": libs, "python": sys.executable,
     }))
 
 
