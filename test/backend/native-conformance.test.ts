@@ -1005,7 +1005,9 @@ describe('native softmax / cross-entropy / optimizers', () => {
           R.adamUpdate(p2, g, m2, v2, hp);
         }
         close(p1, p2, 1e-6, 1e-7, `adam p n=${n} wd=${weightDecay}`);
-        close(m1, m2, 1e-6, 1e-8, 'adam m');
+        // The native update runs in float32 (as Keras does) and the reference in double: m's
+        // rounding error scales with |g| (~1 here), not with |m| (~0.01), hence the absolute term.
+        close(m1, m2, 1e-6, 1e-7, 'adam m');
         close(v1, v2, 1e-6, 1e-10, 'adam v');
       }
     }
