@@ -111,7 +111,16 @@ describe('SIGTERM', () => {
     const inflight = Array.from({ length: 3 }, () =>
       call(`${url}/v2/models/slow/infer`, { json: toyBody([[1, 2, 3, 4]]) }),
     );
-    await new Promise((r) => setTimeout(r, 60));
+    // Signal only once the server holds all three (one executing, two queued): a fixed sleep
+    // raced the requests' arrival on a loaded machine.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const m = (await call(`${url}/metrics`)).body.toString();
+      const depth = Number(/^tessera_queue_depth\{[^}]*model="slow"[^}]*\} (\d+)/m.exec(m)?.[1] ?? 0);
+      if (depth >= 2) break;
+      assert.ok(Date.now() < deadline, `the three requests never reached the server's queue:\n${m}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
     child.kill('SIGTERM');
     const replies = await Promise.all(inflight);
     assert.deepEqual(
