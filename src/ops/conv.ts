@@ -180,27 +180,45 @@ function spatialOptions(op: string, options: Conv2dOptions): Pick<Spatial, 'stri
 }
 
 /**
- * 2-D convolution. x [batch, height, width, channels] (or [height, width, channels] for one image),
- * filter [kH, kW, channels, outChannels] -> [batch, outH, outW, outChannels].
- * @example conv2d(images, w, { strides: 2, padding: 'same' })
+ * Validate an NHWC image (rank 4, or rank 3 for one image) and a [kH, kW, channels, last]
+ * filter whose channels match, for conv2d and depthwiseConv2d.
  */
-export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): Tensor {
-  const op = 'conv2d';
+function imageAndFilter(op: string, x: Tensor, filter: Tensor, filterLayout: string) {
   if (x.rank !== 3 && x.rank !== 4) {
     throw new ShapeError(
       `${op} expected x of rank 4 [batch, height, width, channels] (or 3 for one image), got ${fmtShape(x.shape)}`,
     );
   }
-  assertRank(filter, 4, op, 'filter', '[kH, kW, inChannels, outChannels]');
+  assertRank(filter, 4, op, 'filter', filterLayout);
   const batched = x.rank === 4;
   const [batch, inH, inW, inC] = (batched ? x.shape : [1, ...x.shape]) as [number, number, number, number];
-  const [kH, kW, fC, outC] = filter.shape as [number, number, number, number];
+  const [kH, kW, fC, last] = filter.shape as [number, number, number, number];
   if (fC !== inC) {
     throw new ShapeError(
       `${op} expected filter.shape[2] (${fC}) to equal x channels (${inC}), got filter ${fmtShape(filter.shape)} for x ${fmtShape(x.shape)}`,
     );
   }
   assertNonEmpty(filter, op, 'a filter');
+  return { batched, batch, inH, inW, inC, kH, kW, last };
+}
+
+/**
+ * 2-D convolution. x [batch, height, width, channels] (or [height, width, channels] for one image),
+ * filter [kH, kW, channels, outChannels] -> [batch, outH, outW, outChannels].
+ * @example conv2d(images, w, { strides: 2, padding: 'same' })
+ */
+export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  const {
+    batched,
+    batch,
+    inH,
+    inW,
+    inC,
+    kH,
+    kW,
+    last: outC,
+  } = imageAndFilter(op, x, filter, '[kH, kW, inChannels, outChannels]');
   const s = spatialOptions(op, options);
   const g = geometry(
     op,
@@ -259,21 +277,16 @@ export function conv1d(x: Tensor, filter: Tensor, options: Conv1dOptions = {}): 
  */
 export function depthwiseConv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): Tensor {
   const op = 'depthwiseConv2d';
-  if (x.rank !== 3 && x.rank !== 4) {
-    throw new ShapeError(
-      `${op} expected x of rank 4 [batch, height, width, channels] (or 3 for one image), got ${fmtShape(x.shape)}`,
-    );
-  }
-  assertRank(filter, 4, op, 'filter', '[kH, kW, channels, multiplier]');
-  const batched = x.rank === 4;
-  const [batch, inH, inW, inC] = (batched ? x.shape : [1, ...x.shape]) as [number, number, number, number];
-  const [kH, kW, fC, multiplier] = filter.shape as [number, number, number, number];
-  if (fC !== inC) {
-    throw new ShapeError(
-      `${op} expected filter.shape[2] (${fC}) to equal x channels (${inC}), got filter ${fmtShape(filter.shape)} for x ${fmtShape(x.shape)}`,
-    );
-  }
-  assertNonEmpty(filter, op, 'a filter');
+  const {
+    batched,
+    batch,
+    inH,
+    inW,
+    inC,
+    kH,
+    kW,
+    last: multiplier,
+  } = imageAndFilter(op, x, filter, '[kH, kW, channels, multiplier]');
   const s = spatialOptions(op, options);
   const base = geometry(
     op,
