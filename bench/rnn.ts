@@ -4,7 +4,7 @@
  *  - GRU(64), same
  *  - 2-layer transformer encoder (d 128, 4 heads, ff 256, length 128, batch 32) -> mean -> Dense(1)
  * side by side with PyTorch (bench/rnn_torch.py, run with OPENBLAS_NUM_THREADS=1 and
- * torch.set_num_threads(2), its best configuration here). BENCH_SECONDS sets the time per model.
+ * the fastest of torch.set_num_threads(2), the same with OMP_WAIT_POLICY=PASSIVE, and 1 thread). BENCH_SECONDS sets the time per model.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -48,17 +48,29 @@ function measure(layers: Layer[], x: Tensor, y: Tensor): number {
   return (n * batch) / ((performance.now() - t0) / 1000);
 }
 
+// PyTorch at its best here: OpenBLAS single-threaded, and the fastest of 2 torch threads, the
+// same with OpenMP passive waiting (spinning collapses under load on 2 cores), and 1 thread.
+const TORCH_CONFIGS: Record<string, string>[] = [
+  { TORCH_THREADS: '2' },
+  { TORCH_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' },
+  { TORCH_THREADS: '1', OMP_NUM_THREADS: '1' },
+];
+
 function torchFigure(model: string): number | null {
   for (const py of ['/usr/bin/python3', 'python3']) {
     if (py.startsWith('/') && !existsSync(py)) continue;
-    const r = spawnSync(py, ['bench/rnn_torch.py', model], {
-      encoding: 'utf8',
-      env: { ...process.env, OPENBLAS_NUM_THREADS: '1', TORCH_THREADS: '2', BENCH_SECONDS: String(seconds) },
-    });
-    if (r.status === 0) {
+    let fastest: number | null = null;
+    for (const config of TORCH_CONFIGS) {
+      const r = spawnSync(py, ['bench/rnn_torch.py', model], {
+        encoding: 'utf8',
+        env: { ...process.env, OPENBLAS_NUM_THREADS: '1', BENCH_SECONDS: String(seconds), ...config },
+      });
+      if (r.status !== 0) break;
       const line = r.stdout.trim().split('\n').pop() ?? '';
-      return (JSON.parse(line) as Record<string, number>)[model] ?? null;
+      const v = (JSON.parse(line) as Record<string, number>)[model];
+      if (v !== undefined && (fastest === null || v > fastest)) fastest = v;
     }
+    if (fastest !== null) return fastest;
   }
   return null;
 }
