@@ -148,25 +148,40 @@ function f32(t: Tensor): Float32Array {
  * A conv kernel call over raw data with autograd recorded against the original tensors, so that
  * rank-3 / 1-D inputs need no reshaping views (gradients come back in the inputs' own shapes).
  */
-function convCore(op: string, x: Tensor, filter: Tensor, g: Conv2dGeometry, outShape: number[]): Tensor {
-  const xd = f32(x);
-  const wd = f32(filter);
+/** The three kernels of one convolution kind (regular or depthwise), over its geometry G. */
+interface ConvKernels<G> {
+  forward(x: Float32Array, w: Float32Array, out: Float32Array, g: G): void;
+  backpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: G): void;
+  backpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: G): void;
+}
+
+const conv2dKernels: ConvKernels<Conv2dGeometry> = {
+  forward: (x, w, out, g) => backend().conv2d(x, w, out, g),
+  backpropInput: (dy, w, dx, g) => backend().conv2dBackpropInput(dy, w, dx, g),
+  backpropFilter: (x, dy, dw, g) => backend().conv2dBackpropFilter(x, dy, dw, g),
+};
+
+const depthwiseKernels: ConvKernels<DepthwiseGeometry> = {
+  forward: (x, w, out, g) => backend().depthwiseConv2d(x, w, out, g),
+  backpropInput: (dy, w, dx, g) => backend().depthwiseConv2dBackpropInput(dy, w, dx, g),
+  backpropFilter: (x, dy, dw, g) => backend().depthwiseConv2dBackpropFilter(x, dy, dw, g),
+};
+
+function convCore<G>(op: string, x: Tensor, filter: Tensor, g: G, outShape: number[], kernels: ConvKernels<G>): Tensor {
   const out = Tensor.empty(outShape, 'float32');
-  backend().conv2d(xd, wd, out.data as Float32Array, g);
+  kernels.forward(f32(x), f32(filter), out.data as Float32Array, g);
   return record(out, op, [x, filter], (dy) => {
     // Re-read through the tensors so a recycled input throws DisposedError instead of giving stale values.
     const dyd = f32(dy);
-    const xd = f32(x);
-    const wd = f32(filter);
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
     if (x.requiresGrad) {
       dx = Tensor.empty(x.shape, 'float32');
-      backend().conv2dBackpropInput(dyd, wd, dx.data as Float32Array, g);
+      kernels.backpropInput(dyd, f32(filter), dx.data as Float32Array, g);
     }
     if (filter.requiresGrad) {
       dw = Tensor.empty(filter.shape, 'float32');
-      backend().conv2dBackpropFilter(xd, dyd, dw.data as Float32Array, g);
+      kernels.backpropFilter(f32(x), dyd, dw.data as Float32Array, g);
     }
     return [dx, dw];
   });
@@ -229,7 +244,7 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
     `x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`,
   );
   const outShape = batched ? [batch, g.outH, g.outW, outC] : [g.outH, g.outW, outC];
-  return convCore(op, x, filter, g, outShape);
+  return convCore(op, x, filter, g, outShape, conv2dKernels);
 }
 
 /**
@@ -267,7 +282,7 @@ export function conv1d(x: Tensor, filter: Tensor, options: Conv1dOptions = {}): 
     `x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`,
   );
   const outShape = batched ? [batch, g.outW, outC] : [g.outW, outC];
-  return convCore(op, x, filter, g, outShape);
+  return convCore(op, x, filter, g, outShape, conv2dKernels);
 }
 
 /**
@@ -298,27 +313,7 @@ export function depthwiseConv2d(x: Tensor, filter: Tensor, options: Conv2dOption
   );
   const g: DepthwiseGeometry = { ...base, multiplier };
   const outShape = batched ? [batch, g.outH, g.outW, g.outC] : [g.outH, g.outW, g.outC];
-  const xd = f32(x);
-  const wd = f32(filter);
-  const out = Tensor.empty(outShape, 'float32');
-  backend().depthwiseConv2d(xd, wd, out.data as Float32Array, g);
-  return record(out, op, [x, filter], (dy) => {
-    // Re-read through the tensors so a recycled input throws DisposedError instead of giving stale values.
-    const dyd = f32(dy);
-    const xd = f32(x);
-    const wd = f32(filter);
-    let dx: Tensor | null = null;
-    let dw: Tensor | null = null;
-    if (x.requiresGrad) {
-      dx = Tensor.empty(x.shape, 'float32');
-      backend().depthwiseConv2dBackpropInput(dyd, wd, dx.data as Float32Array, g);
-    }
-    if (filter.requiresGrad) {
-      dw = Tensor.empty(filter.shape, 'float32');
-      backend().depthwiseConv2dBackpropFilter(xd, dyd, dw.data as Float32Array, g);
-    }
-    return [dx, dw];
-  });
+  return convCore(op, x, filter, g, outShape, depthwiseKernels);
 }
 
 /**
