@@ -16,6 +16,9 @@ from torch import nn
 import os
 
 torch.set_num_threads(int(os.environ.get("TORCH_NUM_THREADS", "2")))
+# Flush denormals to zero, as tessera's kernels do: without it, the second moments of Adam decay
+# into the denormal range on a repeated batch and every update slows down many times over.
+torch.set_flush_denormal(True)
 torch.manual_seed(0)
 
 

@@ -121,6 +121,7 @@ napi_value undef(napi_env env) {
 
 template <class F>
 napi_value guarded(napi_env env, F&& f) {
+  tsr::FlushDenormals ftz;
   try {
     return f();
   } catch (const ArgError& e) {

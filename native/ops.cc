@@ -608,7 +608,8 @@ void adam_f32(float* p, const float* g, float* m, float* v, int64_t n, double lr
   const float keep = float(1 - wd * lr);
   const float c1 = float(1 - b1), c2 = float(1 - b2), e = float(eps);
   const bool decay = wd != 0;
-  parallel_range(n, 1 << 15, 64, [&](int64_t b, int64_t end) {
+  parallel_range(n, 1 << 15, 64, [=](int64_t b, int64_t end) {
+    // captured by value: scalars read through a reference kept the loop from vectorising
     float* __restrict pp = p;
     const float* __restrict gg = g;
     float* __restrict mm = m;

@@ -33,6 +33,7 @@ struct Pool {
   std::mutex run_mu;  // one parallel region at a time (e.g. calls from worker_threads)
 
   void worker_loop() {
+    flush_denormals_forever();
     uint64_t seen = generation.load(std::memory_order_acquire);
     for (;;) {
       // spin a little, then block
