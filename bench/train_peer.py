@@ -50,8 +50,11 @@ def run(cfg):
         loss.backward()
         opt.step()
 
-    for _ in range(cfg["warmup"]):
+    w0 = time.perf_counter()
+    i = 0
+    while i < cfg["warmup"] or time.perf_counter() - w0 < cfg.get("warmupSeconds", 0):
         step()
+        i += 1
     rates = []
     steps_done = []
     for _ in range(cfg["runs"]):
