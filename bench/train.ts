@@ -65,7 +65,10 @@ function configs(framework: 'tessera' | 'pytorch' | 'tfjs'): Config[] {
     // with --tfjs-cnn, batch 32, one warm-up step and one timed step.
     const dense = [mk('dense', 32, 10, 400), mk('dense', 128, 10, 300)];
     if (!tfjsCnn) return dense;
-    return [...dense, { model: 'cnn', batch: 32, warmup: 1, warmupSeconds: 0, steps: 1, minSteps: 1, maxSeconds: 0, runs: 1 }];
+    return [
+      ...dense,
+      { model: 'cnn', batch: 32, warmup: 1, warmupSeconds: 0, steps: 1, minSteps: 1, maxSeconds: 0, runs: 1 },
+    ];
   }
   return [mk('dense', 32, 50, 20000), mk('dense', 128, 50, 10000), mk('cnn', 32, 10, 200), mk('cnn', 128, 5, 100)];
 }

@@ -4,7 +4,7 @@
  * [kh, kw, in, depthMultiplier], pointwise_kernel [1, 1, in * depthMultiplier, filters], bias [filters].
  */
 import { add } from '../ops/arithmetic.js';
-import { biasAdd } from '../ops/bias.js';
+import { type BiasActivation, biasAdd } from '../ops/bias.js';
 import { conv1d, conv2d, convOutputLength, depthwiseConv2d, separableConv2d } from '../ops/conv.js';
 import { fmtShape, ShapeError, ValueError } from '../tensor/errors.js';
 import type { Tensor, Variable } from '../tensor/tensor.js';
@@ -238,15 +238,30 @@ export class Conv2D extends Conv {
     super(2, args);
   }
   call(inputs: Tensor | Tensor[], ctx: CallContext): Tensor {
+    return this.finish(this.convolve(inputs), ctx);
+  }
+
+  /** The convolution alone: no bias, no activation. */
+  convolve(inputs: Tensor | Tensor[]): Tensor {
     const x = single(inputs, this.name);
     checkFeatureDims(x, this.featureDims, this.name);
     const o = this.convOptions();
-    const y = conv2d(x, this.kernel as Variable, {
+    return conv2d(x, this.kernel as Variable, {
       strides: o.strides as [number, number],
       padding: this.padding as 'valid' | 'same',
       dilation: o.dilationRate as [number, number],
     });
-    return this.finish(y, ctx);
+  }
+
+  /**
+   * The epilogue a following max-pooling may take over: 'relu' / 'linear' when this layer ends
+   * with (bias +) one of those, has a bias or a relu to move, and no activity regularizer needs its
+   * own output in this call; otherwise null.
+   */
+  poolableEpilogue(ctx: CallContext): BiasActivation | null {
+    if (this.activityRegularizer && ctx.training) return null;
+    if (this.activation === getActivation('relu')) return 'relu';
+    return isLinear(this.activation) && this.bias ? 'linear' : null;
   }
 }
 

@@ -1,4 +1,6 @@
 /** Sequential: a plain stack of layers, each feeding the next (Keras `keras.Sequential`). */
+
+import type { Conv2D } from '../layers/conv.js';
 import {
   type CallContext,
   type Layer,
@@ -7,9 +9,11 @@ import {
   registerLayer,
   type ShapeLike,
 } from '../layers/layer.js';
+import type { MaxPooling2D } from '../layers/pooling.js';
 import { SymbolicTensor } from '../layers/symbolic.js';
 import { ShapeError, ValueError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { convThenMaxPool, isConvPoolPair } from './conv-pool.js';
 import { denseLogits } from './dense-logits.js';
 import { Model } from './model.js';
 import { formatShape } from './summary.js';
@@ -154,6 +158,14 @@ export class Sequential extends Model {
     for (let i = 0; i < last; i++) {
       const l = stack[i] as Layer;
       const c = this.masking ? { training: ctx.training, mask } : ctx;
+      if (!this.masking && i + 1 < last && isConvPoolPair(l, stack[i + 1])) {
+        const pooled = convThenMaxPool(l as Conv2D, stack[i + 1] as MaxPooling2D, h, c);
+        if (pooled) {
+          h = pooled;
+          i++;
+          continue;
+        }
+      }
       const out = l.built ? l.call(h, c) : l.apply(h, c);
       if (Array.isArray(out))
         throw new ValueError(`${this.name}: layer ${l.name} returned several outputs; use the functional API`);
