@@ -6,6 +6,7 @@
 // split (K is always blocked by the same KC, and each block is summed in order from zero and
 // then added to C), so results are bit-identical for any thread count on a given ISA.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "common.h"
@@ -201,6 +202,87 @@ __attribute__((target("avx512f"))) void kernel_avx512_ua(int64_t kc, const float
     }
   }
 }
+
+// ---- few rows (M <= 4, row-major B): C rows = A rows x B without packing B, which for one row
+// costs as much as the FMAs themselves (a batch-1 Dense layer). Each C element sees exactly the
+// operations of the packed path: per K block, fma over p in order from zero, then stored or added
+// to C. So a row's result does not depend on how many rows were computed with it (a batched and
+// an unbatched inference agree bit for bit).
+__attribute__((target("avx512f"))) void few_rows_avx512(int64_t N, int64_t kc, const float* a, int64_t csA,
+                                                          const float* b, int64_t rsB, float* c, bool acc) {
+  int64_t j = 0;
+  for (; j + 64 <= N; j += 64) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    const float* bp = b + j;
+    for (int64_t p = 0; p < kc; p++, bp += rsB) {
+      const __m512 av = _mm512_set1_ps(a[p * csA]);
+      s0 = _mm512_fmadd_ps(av, _mm512_loadu_ps(bp), s0);
+      s1 = _mm512_fmadd_ps(av, _mm512_loadu_ps(bp + 16), s1);
+      s2 = _mm512_fmadd_ps(av, _mm512_loadu_ps(bp + 32), s2);
+      s3 = _mm512_fmadd_ps(av, _mm512_loadu_ps(bp + 48), s3);
+    }
+    float* cr = c + j;
+    if (acc) {
+      s0 = _mm512_add_ps(_mm512_loadu_ps(cr), s0);
+      s1 = _mm512_add_ps(_mm512_loadu_ps(cr + 16), s1);
+      s2 = _mm512_add_ps(_mm512_loadu_ps(cr + 32), s2);
+      s3 = _mm512_add_ps(_mm512_loadu_ps(cr + 48), s3);
+    }
+    _mm512_storeu_ps(cr, s0);
+    _mm512_storeu_ps(cr + 16, s1);
+    _mm512_storeu_ps(cr + 32, s2);
+    _mm512_storeu_ps(cr + 48, s3);
+  }
+  for (; j < N; j += 16) {
+    const __mmask16 m = N - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (N - j)) - 1);
+    __m512 s0 = _mm512_setzero_ps();
+    const float* bp = b + j;
+    for (int64_t p = 0; p < kc; p++, bp += rsB)
+      s0 = _mm512_fmadd_ps(_mm512_set1_ps(a[p * csA]), _mm512_maskz_loadu_ps(m, bp), s0);
+    if (acc) s0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m, c + j), s0);
+    _mm512_mask_storeu_ps(c + j, m, s0);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void few_rows_avx2(int64_t N, int64_t kc, const float* a, int64_t csA,
+                                                         const float* b, int64_t rsB, float* c, bool acc) {
+  int64_t j = 0;
+  for (; j + 32 <= N; j += 32) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    const float* bp = b + j;
+    for (int64_t p = 0; p < kc; p++, bp += rsB) {
+      const __m256 av = _mm256_set1_ps(a[p * csA]);
+      s0 = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp), s0);
+      s1 = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp + 8), s1);
+      s2 = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp + 16), s2);
+      s3 = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp + 24), s3);
+    }
+    float* cr = c + j;
+    if (acc) {
+      s0 = _mm256_add_ps(_mm256_loadu_ps(cr), s0);
+      s1 = _mm256_add_ps(_mm256_loadu_ps(cr + 8), s1);
+      s2 = _mm256_add_ps(_mm256_loadu_ps(cr + 16), s2);
+      s3 = _mm256_add_ps(_mm256_loadu_ps(cr + 24), s3);
+    }
+    _mm256_storeu_ps(cr, s0);
+    _mm256_storeu_ps(cr + 8, s1);
+    _mm256_storeu_ps(cr + 16, s2);
+    _mm256_storeu_ps(cr + 24, s3);
+  }
+  for (; j + 8 <= N; j += 8) {
+    __m256 s0 = _mm256_setzero_ps();
+    const float* bp = b + j;
+    for (int64_t p = 0; p < kc; p++, bp += rsB)
+      s0 = _mm256_fmadd_ps(_mm256_set1_ps(a[p * csA]), _mm256_loadu_ps(bp), s0);
+    if (acc) s0 = _mm256_add_ps(_mm256_loadu_ps(c + j), s0);
+    _mm256_storeu_ps(c + j, s0);
+  }
+  for (; j < N; j++) {  // scalar tail: std::fma rounds once, exactly like the vector FMA
+    float s0 = 0.f;
+    for (int64_t p = 0; p < kc; p++) s0 = std::fma(a[p * csA], b[p * rsB + j], s0);
+    c[j] = acc ? c[j] + s0 : s0;
+  }
+}
 #endif
 
 const Isa kGeneric{kGenMR, kGenNR, 128, 256, 2048, kernel_generic, "generic", nullptr};
@@ -356,8 +438,31 @@ struct StridedA final : APacker {
 };
 }  // namespace
 
+// K blocks of (nearly) equal size, at most KC * 5/4 each: K = 288 is one block, not 256 + 32
+static int64_t k_block(int64_t K, int64_t kcIsa) {
+  const int64_t kBlocks = std::max<int64_t>(1, (K * 4 + kcIsa * 5 - 1) / (kcIsa * 5));
+  return (K + kBlocks - 1) / kBlocks;
+}
+
 void gemm_serial(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, int64_t csA, const float* B,
                  int64_t rsB, int64_t csB, float* C, int64_t ldc, bool accumulate) {
+#if defined(__x86_64__)
+  const Isa& s = isa();
+  if (M > 0 && M <= 4 && N > 0 && K > 0 && csB == 1 && (&s == &kAvx512 || &s == &kAvx2)) {
+    const int64_t KC = k_block(K, s.KC);
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      for (int64_t i = 0; i < M; i++) {
+        const float* a = A + i * rsA + pc * csA;
+        if (&s == &kAvx512)
+          few_rows_avx512(N, kc, a, csA, B + pc * rsB, rsB, C + i * ldc, accumulate || pc > 0);
+        else
+          few_rows_avx2(N, kc, a, csA, B + pc * rsB, rsB, C + i * ldc, accumulate || pc > 0);
+      }
+    }
+    return;
+  }
+#endif
   gemm_serial_packed(M, N, K, StridedA(A, rsA, csA), B, rsB, csB, C, ldc, accumulate);
 }
 
@@ -371,9 +476,7 @@ void gemm_serial_packed(int64_t M, int64_t N, int64_t K, const APacker& A, const
   }
   const Isa& s = isa();
   const int MR = s.MR, NR = s.NR;
-  // K blocks of (nearly) equal size, at most KC * 5/4 each: K = 288 is one block, not 256 + 32
-  const int64_t kBlocks = std::max<int64_t>(1, (K * 4 + s.KC * 5 - 1) / (s.KC * 5));
-  const int64_t KC = (K + kBlocks - 1) / kBlocks;
+  const int64_t KC = k_block(K, s.KC);
   const int64_t NC = std::min<int64_t>(s.NC, (N + NR - 1) / NR * NR);
   const int64_t MC = std::min<int64_t>(s.MC, (M + MR - 1) / MR * MR);
   const int64_t kcMax = std::min<int64_t>(KC, K);
