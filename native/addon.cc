@@ -544,18 +544,24 @@ tsr::PoolGeom pool_geom(const Arr& G, const char* fn) {
 int64_t px_len(const tsr::PoolGeom& g) { return g.N * g.H * g.W * g.C; }
 int64_t py_len(const tsr::PoolGeom& g) { return g.N * g.OH * g.OW * g.C; }
 
-// maxPool2d(x, out, argmax, geom)
+// maxPool2d(x, out, argmax | null, geom)
 TSR_FN(MaxPool) {
   return guarded(env, [&] {
     const char* fn = "maxPool2d";
     Args a = args(env, info, 4, fn);
     Arr x = get_arr(env, a.argv[0], kF32, fn, "x"), out = get_arr(env, a.argv[1], kF32, fn, "out");
-    Arr am = get_arr(env, a.argv[2], kI32, fn, "argmax");
+    // argmax null: inference, no indices kept
+    napi_valuetype amType;
+    napi_typeof(env, a.argv[2], &amType);
+    const bool withArg = amType != napi_null && amType != napi_undefined;
+    Arr am{};
+    if (withArg) am = get_arr(env, a.argv[2], kI32, fn, "argmax");
     tsr::PoolGeom g = pool_geom(get_arr(env, a.argv[3], kAny, fn, "geometry"), fn);
     need(x, px_len(g), fn, "x");
     need(out, py_len(g), fn, "out");
-    need(am, py_len(g), fn, "argmax");
-    tsr::maxpool_f32(static_cast<float*>(x.data), static_cast<float*>(out.data), static_cast<int32_t*>(am.data), g);
+    if (withArg) need(am, py_len(g), fn, "argmax");
+    tsr::maxpool_f32(static_cast<float*>(x.data), static_cast<float*>(out.data),
+                     withArg ? static_cast<int32_t*>(am.data) : nullptr, g);
     return undef(env);
   });
 }

@@ -538,52 +538,70 @@ void dw_conv2d_dw_f32(const float* x, const float* dy, float* dw, const ConvGeom
 }
 
 // ---- pooling --------------------------------------------------------------------------------------
-void maxpool_f32(const float* x, float* out, int32_t* argmax, const PoolGeom& g) {
+// One output row of windows; kArg: also record the flat index of each first max (training).
+template <bool kArg>
+inline void maxpool_row(const float* x, float* out, int32_t* argmax, const PoolGeom& g, int64_t u) {
   const int64_t C = g.C;
-  parallel_range(g.N * g.OH, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, g.OW * C * g.PH * g.PW)), 1,
+  const int64_t n = u / g.OH, oy = u % g.OH;
+  const int64_t y0 = std::max<int64_t>(oy * g.SH - g.PT, 0);
+  const int64_t y1 = std::min<int64_t>(oy * g.SH - g.PT + g.PH, g.H);
+  for (int64_t ox = 0; ox < g.OW; ox++) {
+    const int64_t x0 = std::max<int64_t>(ox * g.SW - g.PL, 0);
+    const int64_t x1 = std::min<int64_t>(ox * g.SW - g.PL + g.PW, g.W);
+    const int64_t oOff = ((n * g.OH + oy) * g.OW + ox) * C;
+    float* o = out + oOff;
+    int32_t* am = kArg ? argmax + oOff : nullptr;
+    if (y0 >= y1 || x0 >= x1) {
+      for (int64_t c = 0; c < C; c++) {
+        o[c] = 0.f;
+        if (kArg) am[c] = -1;
+      }
+      continue;
+    }
+    {
+      const int64_t off = ((n * g.H + y0) * g.W + x0) * C;
+      for (int64_t c = 0; c < C; c++) {
+        o[c] = x[off + c];
+        if (kArg) am[c] = int32_t(off + c);
+      }
+    }
+    for (int64_t iy = y0; iy < y1; iy++) {
+      for (int64_t ix = (iy == y0 ? x0 + 1 : x0); ix < x1; ix++) {
+        const int64_t off = ((n * g.H + iy) * g.W + ix) * C;
+        const float* __restrict xs = x + off;
+        float* __restrict ob = o;
+        const int32_t base = int32_t(off);
+        // Branchless so it vectorises: random data makes a branch here mispredict half the
+        // time. NaN wins (and then stays), like reduce max.
+        if (kArg) {
+          int32_t* __restrict ab = am;
+          for (int64_t c = 0; c < C; c++) {
+            const float v = xs[c], best = ob[c];
+            const bool take = (best == best) & ((v > best) | (v != v));
+            ob[c] = take ? v : best;
+            ab[c] = take ? base + int32_t(c) : ab[c];
+          }
+        } else {
+          for (int64_t c = 0; c < C; c++) {
+            const float v = xs[c], best = ob[c];
+            const bool take = (best == best) & ((v > best) | (v != v));
+            ob[c] = take ? v : best;
+          }
+        }
+      }
+    }
+  }
+}
+
+// argmax may be null (inference: no backward will need it), which makes the pass cheaper.
+void maxpool_f32(const float* x, float* out, int32_t* argmax, const PoolGeom& g) {
+  parallel_range(g.N * g.OH, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, g.OW * g.C * g.PH * g.PW)), 1,
                  [&](int64_t u0, int64_t u1) {
                    for (int64_t u = u0; u < u1; u++) {
-                     const int64_t n = u / g.OH, oy = u % g.OH;
-                     const int64_t y0 = std::max<int64_t>(oy * g.SH - g.PT, 0);
-                     const int64_t y1 = std::min<int64_t>(oy * g.SH - g.PT + g.PH, g.H);
-                     for (int64_t ox = 0; ox < g.OW; ox++) {
-                       const int64_t x0 = std::max<int64_t>(ox * g.SW - g.PL, 0);
-                       const int64_t x1 = std::min<int64_t>(ox * g.SW - g.PL + g.PW, g.W);
-                       const int64_t oOff = ((n * g.OH + oy) * g.OW + ox) * C;
-                       float* o = out + oOff;
-                       int32_t* am = argmax + oOff;
-                       if (y0 >= y1 || x0 >= x1) {
-                         for (int64_t c = 0; c < C; c++) {
-                           o[c] = 0.f;
-                           am[c] = -1;
-                         }
-                         continue;
-                       }
-                       {
-                         const int64_t off = ((n * g.H + y0) * g.W + x0) * C;
-                         for (int64_t c = 0; c < C; c++) {
-                           o[c] = x[off + c];
-                           am[c] = int32_t(off + c);
-                         }
-                       }
-                       for (int64_t iy = y0; iy < y1; iy++) {
-                         for (int64_t ix = (iy == y0 ? x0 + 1 : x0); ix < x1; ix++) {
-                           const int64_t off = ((n * g.H + iy) * g.W + ix) * C;
-                           const float* __restrict xs = x + off;
-                           float* __restrict ob = o;
-                           int32_t* __restrict ab = am;
-                           const int32_t base = int32_t(off);
-                           // Branchless so it vectorises: random data makes a branch here
-                           // mispredict half the time. NaN wins (and then stays), like reduce max.
-                           for (int64_t c = 0; c < C; c++) {
-                             const float v = xs[c], best = ob[c];
-                             const bool take = (best == best) & ((v > best) | (v != v));
-                             ob[c] = take ? v : best;
-                             ab[c] = take ? base + int32_t(c) : ab[c];
-                           }
-                         }
-                       }
-                     }
+                     if (argmax)
+                       maxpool_row<true>(x, out, argmax, g, u);
+                     else
+                       maxpool_row<false>(x, out, nullptr, g, u);
                    }
                  });
 }

@@ -221,7 +221,8 @@ export interface Backend {
   depthwiseConv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: DepthwiseGeometry): void;
   depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: DepthwiseGeometry): void;
   // maxPool2d: x [N,H,W,C] -> out [N,OH,OW,C], argmax [N,OH,OW,C] (flat index into x, -1 if window all padding)
-  maxPool2d(x: Float32Array, out: Float32Array, argmax: Int32Array, g: Pool2dGeometry): void;
+  // argmax null: only the maxima (inference, no backward to come)
+  maxPool2d(x: Float32Array, out: Float32Array, argmax: Int32Array | null, g: Pool2dGeometry): void;
   // dy, argmax -> dx [N,H,W,C] (overwrite: zeroed, then scattered)
   maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, g: Pool2dGeometry): void;
   // avg over the valid (non-padding) cells of each window

@@ -66,7 +66,7 @@ export interface NativeAddon {
   depthwiseConv2d(x: Float32Array, w: Float32Array, out: Float32Array, geom: Float64Array): void;
   depthwiseConv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Float64Array): void;
   depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Float64Array): void;
-  maxPool2d(x: Float32Array, out: Float32Array, argmax: Int32Array, geom: Float64Array): void;
+  maxPool2d(x: Float32Array, out: Float32Array, argmax: Int32Array | null, geom: Float64Array): void;
   maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, geom: Float64Array): void;
   avgPool2d(x: Float32Array, out: Float32Array, geom: Float64Array): void;
   avgPool2dBackward(dy: Float32Array, dx: Float32Array, geom: Float64Array): void;

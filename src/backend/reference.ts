@@ -893,7 +893,9 @@ function depthwiseConv2dBackpropFilter(
 // ---------------------------------------------------------------------------------------
 
 // x [N,H,W,C] -> out [N,OH,OW,C], argmax [N,OH,OW,C] = flat index into x of the first max (-1, out 0 if no valid cell)
-function maxPool2d(x: Float32Array, out: Float32Array, argmax: Int32Array, g: Pool2dGeometry): void {
+function maxPool2d(x: Float32Array, out: Float32Array, argmaxOut: Int32Array | null, g: Pool2dGeometry): void {
+  // without argmax (inference) a scratch array plays its part: the result is the same
+  const argmax = argmaxOut ?? new Int32Array(out.length);
   const { batch, inH, inW, channels: C, outH, outW, poolH, poolW, strideH, strideW, padTop, padLeft } = g;
   for (let nb = 0; nb < batch; nb++) {
     for (let oy = 0; oy < outH; oy++) {

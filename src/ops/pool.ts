@@ -7,6 +7,7 @@
 import { record } from '../autograd/tape.js';
 import type { Pool2dGeometry } from '../backend/backend.js';
 import { backend } from '../backend/index.js';
+import { isGradEnabled } from '../tensor/engine.js';
 import { fmtShape, ShapeError, ValueError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { convOutputLength } from './conv.js';
@@ -140,6 +141,11 @@ function plan1d(op: string, x: Tensor, options: Pool1dOptions): Plan {
 function maxPoolCore(op: string, x: Tensor, { g, outShape }: Plan): Tensor {
   const input = toFloat(x);
   const out = Tensor.empty(outShape, 'float32');
+  if (!x.requiresGrad || !isGradEnabled()) {
+    // no backward can follow: the maxima only, without tracking where they came from
+    backend().maxPool2d(input.data as Float32Array, out.data as Float32Array, null, g);
+    return out;
+  }
   const argmax = Tensor.empty(outShape, 'int32');
   backend().maxPool2d(input.data as Float32Array, out.data as Float32Array, argmax.data as Int32Array, g);
   return record(out, op, [x], (dy) => {

@@ -470,6 +470,13 @@ function checkPool(N: Backend, g: Pool2dGeometry, withSpecials: boolean): void {
   R.maxPool2d(x, o2, a2, g);
   exact(o1, o2, `maxPool2d ${tag}`);
   exact(a1, a2, `maxPool2d argmax ${tag}`);
+  // without argmax (inference): the same maxima, on both backends
+  const o3 = new Float32Array(ys).fill(5);
+  const o4 = new Float32Array(ys).fill(5);
+  N.maxPool2d(x, o3, null, g);
+  R.maxPool2d(x, o4, null, g);
+  exact(o3, o2, `maxPool2d without argmax (native) ${tag}`);
+  exact(o4, o2, `maxPool2d without argmax (reference) ${tag}`);
   const dy = randn(ys);
   const d1 = new Float32Array(xs).fill(Number.NaN);
   const d2 = new Float32Array(xs);
