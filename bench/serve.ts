@@ -3,7 +3,9 @@
  * both serving the seed MNIST CNN (same weights; the peer's ONNX is exported by PyTorch), under
  * autocannon on loopback at 1, 16 and 64 clients: JSON and binary bodies, batching on and off.
  * Prints requests/s, p50 and p99 per run, the server's CPU time per request (Linux: all its threads,
- * from /proc), the ratios to the peer's best at the same client count, and the issue's targets.
+ * from /proc) and the load generator's, the ratios to the peer's best at the same client count, and
+ * the issue's targets. A no-op node:http server (bench/serve-ceiling.ts: reads the body, answers a
+ * canned response) gives the ceiling any Node.js server can reach here under the same load.
  * Bounded: every run lasts DURATION s after a 1 s warm-up; all servers run side by side and the cases
  * are interleaved in ROUNDS rounds, medians reported (about 4 minutes in all).
  *
@@ -38,6 +40,8 @@ interface Row {
   errors: number;
   /** Server CPU time per request, µs (all threads); NaN where /proc is unavailable. */
   cpuUs: number;
+  /** The load generator's (autocannon, in this process) CPU time per request, µs. */
+  genUs: number;
 }
 
 /** CPU time (ms) of every thread of a process, from /proc (Linux); NaN elsewhere. */
@@ -88,9 +92,13 @@ async function load(
   // Warm-up, then the measured run.
   await autocannon({ url, method: 'POST', body, headers, connections: clients, duration: 1 });
   const c0 = cpuMs(pid);
+  const g0 = process.cpuUsage();
   const r = await autocannon({ url, method: 'POST', body, headers, connections: clients, duration: DURATION });
   const cpuUs = ((cpuMs(pid) - c0) * 1000) / Math.max(1, r.requests.total);
+  const g = process.cpuUsage(g0);
+  const genUs = (g.user + g.system) / Math.max(1, r.requests.total);
   return {
+    genUs,
     rps: r.requests.average,
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -135,7 +143,7 @@ async function main(): Promise<void> {
     'Content-Type': 'application/octet-stream',
     'Inference-Header-Content-Length': String(header.length),
   };
-  interface Case extends Omit<Row, 'rps' | 'p50' | 'p99' | 'errors' | 'cpuUs'> {
+  interface Case extends Omit<Row, 'rps' | 'p50' | 'p99' | 'errors' | 'cpuUs' | 'genUs'> {
     url: string;
     payload: Buffer | string;
     headers: Record<string, string>;
@@ -239,6 +247,23 @@ async function main(): Promise<void> {
     }
   }
 
+  // The ceiling: node:http answering a canned response, no parsing, no model (not a peer).
+  const ceiling = await startChild([new URL('serve-ceiling.ts', here).pathname]);
+  children.push(ceiling.child);
+  for (const clients of CLIENTS) {
+    cases.push({
+      server: 'node:http no-op (ceiling)',
+      body: 'JSON',
+      batching: '-',
+      clients,
+      url: `${ceiling.url}/v2/models/mnist/infer`,
+      payload: jsonBody,
+      headers: jsonHeaders,
+      pid: ceiling.child.pid,
+      runs: [],
+    });
+  }
+
   // Rounds: every case once per round, interleaved, so a busy spell on a shared machine hits all
   // servers alike; the table gives each case's medians.
   for (let round = 1; round <= ROUNDS; round++) {
@@ -266,21 +291,22 @@ async function main(): Promise<void> {
     p99: median(runs.map((r) => r.p99)),
     errors: runs.reduce((a, r) => a + r.errors, 0),
     cpuUs: median(runs.map((r) => r.cpuUs)),
+    genUs: median(runs.map((r) => r.genUs)),
   }));
 
   // Table.
   const peerBest = (clients: number) =>
     Math.max(0, ...rows.filter((r) => r.server === 'fastify+ort' && r.clients === clients).map((r) => r.rps));
   console.log(
-    '\n| server | body | batching | clients | req/s | p50 ms | p99 ms | errors | server CPU µs/req | vs peer best |',
+    '\n| server | body | batching | clients | req/s | p50 ms | p99 ms | errors | server CPU µs/req | load generator CPU µs/req | vs peer best |',
   );
-  console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const best = peerBest(r.clients);
     const ratio = best > 0 ? `${(r.rps / best).toFixed(2)}x` : '-';
     const cpu = Number.isFinite(r.cpuUs) ? String(Math.round(r.cpuUs)) : '-';
     console.log(
-      `| ${r.server} | ${r.body} | ${r.batching} | ${r.clients} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${cpu} | ${ratio} |`,
+      `| ${r.server} | ${r.body} | ${r.batching} | ${r.clients} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${cpu} | ${Math.round(r.genUs)} | ${ratio} |`,
     );
   }
   // The issue's targets.
@@ -297,6 +323,11 @@ async function main(): Promise<void> {
     console.log(
       `\ntargets at ${hi} clients: JSON ${Math.round(json.rps)} req/s = ${(json.rps / best).toFixed(2)}x the peer's best ${Math.round(best)} (target 2x: ${ok(json.rps >= 2 * best)}), p99 ${json.p99} ms (target < 50: ${ok(json.p99 < 50)}); binary ${Math.round(bin.rps)} req/s (target above JSON: ${ok(bin.rps > json.rps)})`,
     );
+    const ceil = rows.find((r) => r.server.startsWith('node:http') && r.clients === hi);
+    if (ceil)
+      console.log(
+        `ceiling at ${hi} clients: node:http answering without parsing or inference ${Math.round(ceil.rps)} req/s = ${(ceil.rps / best).toFixed(2)}x the peer's best; 2x the peer would need ${Math.round(2 * best)} req/s`,
+      );
     if (one && peerOne > 0)
       console.log(
         `target at 1 client: JSON ${Math.round(one.rps)} req/s vs the peer's best ${Math.round(peerOne)} (no slower: ${ok(one.rps >= peerOne)})`,
