@@ -36,10 +36,19 @@ const IS_TS = import.meta.url.endsWith('.ts');
  * Without batching, a second request goes to a busy instance when its request in flight should
  * finish within this many µs: a fast model then never waits for the HTTP thread between requests,
  * while a request queued behind a slow one stays in the server's queue (cancellable, timed out,
- * counted for 429). Batched models don't pipeline: what queues meanwhile joins the next batch
- * (measured here: pipelining batched models split batches without a measurable gain).
+ * counted for 429).
  */
 const PIPELINE_US = 5000;
+
+/**
+ * With batching, a second batch goes to a busy instance (whose batch in flight finishes within
+ * PIPELINE_US) once this fraction of maxBatchSize rows is queued: the worker then finds its next batch waiting when it answers, instead of idling until the
+ * HTTP thread, busy answering and reading requests, gets to its message. Fewer rows wait for the
+ * next batch as before (a batch too small would cost more per row than it saves). Measured with the
+ * seed CNN at 64 clients: the worker was idle 24% of the time without it, and 3/8 of 64 rows gave
+ * 12-40% more requests/s than no pipelining (1/4 and 1/2 gave less).
+ */
+const PIPELINE_BATCH_FRACTION = 3 / 8;
 
 /** The default runner module (src/serve/runner.ts): loads a saved Tessera model. */
 export const DEFAULT_RUNNER_MODULE = new URL(IS_TS ? './runner.ts' : './runner.js', import.meta.url).href;
@@ -60,7 +69,7 @@ class Instance {
   /** Loaded and warmed up (false while starting, and once dead). */
   ready = false;
   dead = false;
-  /** Batches sent and not answered yet (at most 2: see PIPELINE_US). */
+  /** Batches sent and not answered yet (at most 2: see pickInstance). */
   inflight = 0;
   /** Rows of the batches sent and not answered yet (0 when idle). */
   rowsRunning = 0;
@@ -304,10 +313,10 @@ export class ModelVersion {
   }
 
   /**
-   * An idle instance; else (unbatched models) one whose request in flight finishes within
-   * PIPELINE_US at the measured speed, to receive the next one right away (the worker starts it the
-   * moment it answers, instead of idling for a round trip through the HTTP thread's event loop);
-   * else none (the queue waits).
+   * An idle instance; else one with a single batch in flight that should get the next one now
+   * (it finishes within PIPELINE_US at the measured speed and, batched, enough rows are queued:
+   * see PIPELINE_BATCH_FRACTION), so the worker starts it the moment it answers instead of
+   * idling for a round trip through the HTTP thread's event loop; else none (the queue waits).
    */
   private pickInstance(): Instance | null {
     let next: Instance | null = null;
@@ -316,10 +325,10 @@ export class ModelVersion {
       if (inst.inflight === 0) return inst;
       if (
         next === null &&
-        !this.batched &&
         inst.inflight === 1 &&
         this.usPerRow > 0 &&
-        inst.rowsRunning * this.usPerRow < PIPELINE_US
+        inst.rowsRunning * this.usPerRow < PIPELINE_US &&
+        (!this.batched || this.queuedRows >= Math.max(2, Math.ceil(this.config.maxBatchSize * PIPELINE_BATCH_FRACTION)))
       )
         next = inst;
     }
