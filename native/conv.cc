@@ -538,16 +538,26 @@ void dw_conv2d_dw_f32(const float* x, const float* dy, float* dw, const ConvGeom
 }
 
 // ---- pooling --------------------------------------------------------------------------------------
+// The input rows [y0, y1) / columns [x0, x1) of output row oy / column ox, clipped to the input:
+// padding cells never take part.
+struct Span {
+  int64_t lo, hi;
+};
+inline Span pool_rows(const PoolGeom& g, int64_t oy) {
+  return {std::max<int64_t>(oy * g.SH - g.PT, 0), std::min<int64_t>(oy * g.SH - g.PT + g.PH, g.H)};
+}
+inline Span pool_cols(const PoolGeom& g, int64_t ox) {
+  return {std::max<int64_t>(ox * g.SW - g.PL, 0), std::min<int64_t>(ox * g.SW - g.PL + g.PW, g.W)};
+}
+
 // One output row of windows; kArg: also record the flat index of each first max (training).
 template <bool kArg>
 inline void maxpool_row(const float* x, float* out, int32_t* argmax, const PoolGeom& g, int64_t u) {
   const int64_t C = g.C;
   const int64_t n = u / g.OH, oy = u % g.OH;
-  const int64_t y0 = std::max<int64_t>(oy * g.SH - g.PT, 0);
-  const int64_t y1 = std::min<int64_t>(oy * g.SH - g.PT + g.PH, g.H);
+  const auto [y0, y1] = pool_rows(g, oy);
   for (int64_t ox = 0; ox < g.OW; ox++) {
-    const int64_t x0 = std::max<int64_t>(ox * g.SW - g.PL, 0);
-    const int64_t x1 = std::min<int64_t>(ox * g.SW - g.PL + g.PW, g.W);
+    const auto [x0, x1] = pool_cols(g, ox);
     const int64_t oOff = ((n * g.OH + oy) * g.OW + ox) * C;
     float* o = out + oOff;
     int32_t* am = kArg ? argmax + oOff : nullptr;
@@ -652,11 +662,9 @@ void avgpool_f32(const float* x, float* out, const PoolGeom& g) {
                    std::vector<double> acc(static_cast<size_t>(C));
                    for (int64_t u = u0; u < u1; u++) {
                      const int64_t n = u / g.OH, oy = u % g.OH;
-                     const int64_t y0 = std::max<int64_t>(oy * g.SH - g.PT, 0);
-                     const int64_t y1 = std::min<int64_t>(oy * g.SH - g.PT + g.PH, g.H);
+                     const auto [y0, y1] = pool_rows(g, oy);
                      for (int64_t ox = 0; ox < g.OW; ox++) {
-                       const int64_t x0 = std::max<int64_t>(ox * g.SW - g.PL, 0);
-                       const int64_t x1 = std::min<int64_t>(ox * g.SW - g.PL + g.PW, g.W);
+                       const auto [x0, x1] = pool_cols(g, ox);
                        const int64_t count = std::max<int64_t>(y1 - y0, 0) * std::max<int64_t>(x1 - x0, 0);
                        std::fill(acc.begin(), acc.end(), 0.0);
                        for (int64_t iy = y0; iy < y1; iy++)
@@ -678,11 +686,9 @@ void avgpool_bwd_f32(const float* dy, float* dx, const PoolGeom& g) {
       float* dn = dx + n * imgX;
       std::memset(dn, 0, sizeof(float) * imgX);
       for (int64_t oy = 0; oy < g.OH; oy++) {
-        const int64_t y0 = std::max<int64_t>(oy * g.SH - g.PT, 0);
-        const int64_t y1 = std::min<int64_t>(oy * g.SH - g.PT + g.PH, g.H);
+        const auto [y0, y1] = pool_rows(g, oy);
         for (int64_t ox = 0; ox < g.OW; ox++) {
-          const int64_t x0 = std::max<int64_t>(ox * g.SW - g.PL, 0);
-          const int64_t x1 = std::min<int64_t>(ox * g.SW - g.PL + g.PW, g.W);
+          const auto [x0, x1] = pool_cols(g, ox);
           const int64_t count = std::max<int64_t>(y1 - y0, 0) * std::max<int64_t>(x1 - x0, 0);
           if (count == 0) continue;
           const float* d = dy + ((n * g.OH + oy) * g.OW + ox) * C;
