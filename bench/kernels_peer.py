@@ -74,6 +74,7 @@ def main():
         import torch.nn.functional as F
 
         torch.set_num_threads(threads)
+        torch.set_flush_denormal(True)  # as tessera's kernels do
         out['version'] = torch.__version__
         out['torchThreads'] = torch.get_num_threads()
         torch.manual_seed(0)
