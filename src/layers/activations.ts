@@ -60,15 +60,23 @@ function canonical(name: string): string {
 }
 
 const cache = new Map<string, ActivationFn>();
+/** The same functions by the name as given (no canonicalising regexes on a hit). */
+const byName = new Map<string, ActivationFn>();
 
 /**
  * The activation function for a Keras name (camelCase also accepted); null / undefined / 'linear' give identity.
  * @example const act = getActivation('relu'); act(tensor([-1, 2])) // [0, 2]
  */
 export function getActivation(name: string | null | undefined): ActivationFn {
-  const key = canonical(name ?? 'linear');
+  const raw = name ?? 'linear';
+  const hit = byName.get(raw);
+  if (hit) return hit;
+  const key = canonical(raw);
   let fn = cache.get(key);
-  if (fn) return fn;
+  if (fn) {
+    byName.set(raw, fn);
+    return fn;
+  }
   const f = table[key];
   if (!f) {
     throw new ValueError(
@@ -77,7 +85,13 @@ export function getActivation(name: string | null | undefined): ActivationFn {
   }
   fn = Object.assign((x: Tensor) => f(x), { activationName: key });
   cache.set(key, fn);
+  byName.set(raw, fn);
   return fn;
+}
+
+/** True for relu (layers fuse it with their bias add). */
+export function isRelu(fn: ActivationFn): boolean {
+  return fn.activationName === 'relu';
 }
 
 /** True for the identity activation (layers skip calling it). */

@@ -8,7 +8,7 @@ import { type BiasActivation, biasAdd } from '../ops/bias.js';
 import { conv1d, conv2d, convOutputLength, depthwiseConv2d, separableConv2d } from '../ops/conv.js';
 import { fmtShape, ShapeError, ValueError } from '../tensor/errors.js';
 import type { Tensor, Variable } from '../tensor/tensor.js';
-import { type ActivationFn, getActivation, isLinear } from './activations.js';
+import { type ActivationFn, getActivation, isLinear, isRelu } from './activations.js';
 import type { ConstraintIdentifier } from './constraints.js';
 import type { HasActivityLoss } from './core.js';
 import type { InitializerIdentifier } from './initializers.js';
@@ -133,7 +133,7 @@ abstract class BaseConv extends Layer implements HasActivityLoss {
   }
 
   protected finish(y: Tensor, ctx: CallContext): Tensor {
-    if (this.bias && (isLinear(this.activation) || this.activation === getActivation('relu'))) {
+    if (this.bias && (isLinear(this.activation) || isRelu(this.activation))) {
       // bias add and relu in one pass each way (the fused kernel); other activations run after a plain add
       y = biasAdd(y, this.bias, { activation: isLinear(this.activation) ? 'linear' : 'relu' });
     } else {
@@ -260,7 +260,7 @@ export class Conv2D extends Conv {
    */
   poolableEpilogue(ctx: CallContext): BiasActivation | null {
     if (this.activityRegularizer && ctx.training) return null;
-    if (this.activation === getActivation('relu')) return 'relu';
+    if (isRelu(this.activation)) return 'relu';
     return isLinear(this.activation) && this.bias ? 'linear' : null;
   }
 }

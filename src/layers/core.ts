@@ -10,7 +10,7 @@ import type { DType } from '../tensor/dtype.js';
 import { fmtShape, ShapeError, ValueError } from '../tensor/errors.js';
 import { Random } from '../tensor/random.js';
 import type { Tensor, Variable } from '../tensor/tensor.js';
-import { type ActivationFn, getActivation, isLinear } from './activations.js';
+import { type ActivationFn, getActivation, isLinear, isRelu } from './activations.js';
 import type { ConstraintIdentifier } from './constraints.js';
 import type { InitializerIdentifier } from './initializers.js';
 import {
@@ -189,7 +189,7 @@ export class Dense extends Layer implements HasActivityLoss {
       r === 2
         ? matmul(x, kernel)
         : reshape(matmul(reshape(x, [-1, this.inputDim]), kernel), [...x.shape.slice(0, -1), this.units]);
-    if (this.bias && (isLinear(this.activation) || this.activation === getActivation('relu'))) {
+    if (this.bias && (isLinear(this.activation) || isRelu(this.activation))) {
       // bias add and relu in one pass each way (the fused kernel); other activations run after a plain add
       y = biasAdd(y, this.bias, { activation: isLinear(this.activation) ? 'linear' : 'relu' });
     } else {

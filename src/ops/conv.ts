@@ -102,12 +102,19 @@ interface Spatial {
 }
 
 /** The geometry of a conv over [batch, inH, inW, inC] -> outC, or a ValueError if the output would be empty. */
-function geometry(op: string, batch: number, inC: number, outC: number, s: Spatial, shapes: string): Conv2dGeometry {
+function geometry(
+  op: string,
+  batch: number,
+  inC: number,
+  outC: number,
+  s: Spatial,
+  shapes: () => string,
+): Conv2dGeometry {
   const h = axisGeometry(s.inH, s.kH, s.strides[0], s.dilation[0], s.padding);
   const w = axisGeometry(s.inW, s.kW, s.strides[1], s.dilation[1], s.padding);
   if (h.out <= 0 || w.out <= 0) {
     throw new ValueError(
-      `${op} with padding '${s.padding}' gives an empty output [${h.out}, ${w.out}] for ${shapes}: ` +
+      `${op} with padding '${s.padding}' gives an empty output [${h.out}, ${w.out}] for ${shapes()}: ` +
         `the (dilated) filter is larger than the input; use padding 'same' or a smaller filter`,
     );
   }
@@ -241,7 +248,7 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
     inC,
     outC,
     { inH, inW, kH, kW, ...s },
-    `x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`,
+    () => `x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`,
   );
   const outShape = batched ? [batch, g.outH, g.outW, outC] : [g.outH, g.outW, outC];
   return convCore(op, x, filter, g, outShape, conv2dKernels);
@@ -279,7 +286,7 @@ export function conv1d(x: Tensor, filter: Tensor, options: Conv1dOptions = {}): 
     inC,
     outC,
     { inH: 1, inW, kH: 1, kW: k, strides: [1, stride], dilation: [1, dilation], padding },
-    `x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`,
+    () => `x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`,
   );
   const outShape = batched ? [batch, g.outW, outC] : [g.outW, outC];
   return convCore(op, x, filter, g, outShape, conv2dKernels);
@@ -309,7 +316,7 @@ export function depthwiseConv2d(x: Tensor, filter: Tensor, options: Conv2dOption
     inC,
     inC * multiplier,
     { inH, inW, kH, kW, ...s },
-    `x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`,
+    () => `x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`,
   );
   const g: DepthwiseGeometry = { ...base, multiplier };
   const outShape = batched ? [batch, g.outH, g.outW, g.outC] : [g.outH, g.outW, g.outC];
@@ -385,7 +392,7 @@ export function conv2dTranspose(x: Tensor, filter: Tensor, options: Conv2dTransp
     outC,
     inC,
     { inH: outH, inW: outW, kH, kW, ...s },
-    `output [${outH}, ${outW}] and filter ${fmtShape(filter.shape)}`,
+    () => `output [${outH}, ${outW}] and filter ${fmtShape(filter.shape)}`,
   );
   if (g.outH !== inH || g.outW !== inW) {
     throw new ValueError(

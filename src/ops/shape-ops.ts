@@ -123,7 +123,7 @@ function viewOp(x: Tensor, shape: readonly number[], op: string): Tensor {
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (!Array.isArray(shape)) throw new ValueError(`reshape expected a shape array, got ${String(shape)}`);
-  const target = inferReshape(x.size, shape, `reshape of ${fmtShape(x.shape)}`);
+  const target = inferReshape(x.size, shape, () => `reshape of ${fmtShape(x.shape)}`);
   return viewOp(x, target, 'reshape');
 }
 

@@ -85,27 +85,28 @@ export function normAxes(axis: number | readonly number[] | undefined | null, ra
   return [...set].sort((x, y) => x - y);
 }
 
-/** Infer one -1 in a reshape target. */
-export function inferReshape(size: number, shape: Shape, where: string): number[] {
+/** Infer one -1 in a reshape target. `where` names the caller in errors (a function: built only on error). */
+export function inferReshape(size: number, shape: Shape, where: string | (() => string)): number[] {
+  const at = () => (typeof where === 'string' ? where : where());
   const out = [...shape];
   let unknown = -1;
   let known = 1;
   for (let i = 0; i < out.length; i++) {
     const d = out[i] as number;
     if (d === -1) {
-      if (unknown >= 0) throw new ShapeError(`${where} got more than one -1 in ${fmtShape(shape)}`);
+      if (unknown >= 0) throw new ShapeError(`${at()} got more than one -1 in ${fmtShape(shape)}`);
       unknown = i;
     } else if (!Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${where} expected non-negative integer dims (or one -1), got ${fmtShape(shape)}`);
+      throw new ShapeError(`${at()} expected non-negative integer dims (or one -1), got ${fmtShape(shape)}`);
     } else known *= d;
   }
   if (unknown >= 0) {
     if (known === 0 || size % known !== 0) {
-      throw new ShapeError(`${where} cannot reshape ${size} elements into ${fmtShape(shape)}`);
+      throw new ShapeError(`${at()} cannot reshape ${size} elements into ${fmtShape(shape)}`);
     }
     out[unknown] = size / known;
   } else if (known !== size) {
-    throw new ShapeError(`${where} cannot reshape ${size} elements into ${fmtShape(shape)} (${known} elements)`);
+    throw new ShapeError(`${at()} cannot reshape ${size} elements into ${fmtShape(shape)} (${known} elements)`);
   }
   return out;
 }
