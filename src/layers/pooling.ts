@@ -36,33 +36,37 @@ abstract class Pooling extends Layer {
   readonly strides: number[];
   readonly padding: 'valid' | 'same';
   private readonly dims: 1 | 2;
+  private readonly kind: 'max' | 'avg';
 
-  constructor(dims: 1 | 2, args: Pooling1DArgs | Pooling2DArgs) {
+  constructor(dims: 1 | 2, kind: 'max' | 'avg', args: Pooling1DArgs | Pooling2DArgs) {
     super(args);
     this.dims = dims;
+    this.kind = kind;
     checkDataFormat(args.dataFormat, this.name);
     this.poolSize = tuple(args.poolSize ?? 2, dims, this.name, 'poolSize');
     this.strides = tuple(args.strides ?? this.poolSize, dims, this.name, 'strides');
     this.padding = oneOf(args.padding ?? 'valid', ['valid', 'same'], this.name, 'padding');
   }
 
-  protected check(x: Tensor): void {
-    assertRank(
-      x,
-      this.dims + 2,
-      this.name,
-      this.dims === 1 ? '[batch, width, channels]' : '[batch, height, width, channels]',
-    );
+  private get layout(): string {
+    return this.dims === 1 ? '[batch, width, channels]' : '[batch, height, width, channels]';
+  }
+
+  call(inputs: Tensor | Tensor[]): Tensor {
+    const x = single(inputs, this.name);
+    assertRank(x, this.dims + 2, this.name, this.layout);
+    const padding = this.padding;
+    if (this.dims === 2) {
+      const o = { poolSize: this.poolSize as [number, number], strides: this.strides as [number, number], padding };
+      return this.kind === 'max' ? maxPool2d(x, o) : avgPool2d(x, o);
+    }
+    const o = { poolSize: this.poolSize[0] as number, strides: this.strides[0] as number, padding };
+    return this.kind === 'max' ? maxPool1d(x, o) : avgPool1d(x, o);
   }
 
   override computeOutputShape(inputShape: ShapeLike | ShapeLike[]): ShapeLike {
     const s = singleShape(inputShape, this.name);
-    assertRank(
-      { shape: s },
-      this.dims + 2,
-      this.name,
-      this.dims === 1 ? '[batch, width, channels]' : '[batch, height, width, channels]',
-    );
+    assertRank({ shape: s }, this.dims + 2, this.name, this.layout);
     const spatial = s.slice(1, 1 + this.dims).map((d, i) =>
       d === null
         ? null
@@ -92,16 +96,7 @@ abstract class Pooling extends Layer {
 export class MaxPooling2D extends Pooling {
   readonly className = 'MaxPooling2D';
   constructor(args: Pooling2DArgs = {}) {
-    super(2, args);
-  }
-  call(inputs: Tensor | Tensor[]): Tensor {
-    const x = single(inputs, this.name);
-    this.check(x);
-    return maxPool2d(x, {
-      poolSize: this.poolSize as [number, number],
-      strides: this.strides as [number, number],
-      padding: this.padding,
-    });
+    super(2, 'max', args);
   }
 }
 
@@ -112,16 +107,7 @@ export class MaxPooling2D extends Pooling {
 export class AveragePooling2D extends Pooling {
   readonly className = 'AveragePooling2D';
   constructor(args: Pooling2DArgs = {}) {
-    super(2, args);
-  }
-  call(inputs: Tensor | Tensor[]): Tensor {
-    const x = single(inputs, this.name);
-    this.check(x);
-    return avgPool2d(x, {
-      poolSize: this.poolSize as [number, number],
-      strides: this.strides as [number, number],
-      padding: this.padding,
-    });
+    super(2, 'avg', args);
   }
 }
 
@@ -132,16 +118,7 @@ export class AveragePooling2D extends Pooling {
 export class MaxPooling1D extends Pooling {
   readonly className = 'MaxPooling1D';
   constructor(args: Pooling1DArgs = {}) {
-    super(1, args);
-  }
-  call(inputs: Tensor | Tensor[]): Tensor {
-    const x = single(inputs, this.name);
-    this.check(x);
-    return maxPool1d(x, {
-      poolSize: this.poolSize[0] as number,
-      strides: this.strides[0] as number,
-      padding: this.padding,
-    });
+    super(1, 'max', args);
   }
 }
 
@@ -152,16 +129,7 @@ export class MaxPooling1D extends Pooling {
 export class AveragePooling1D extends Pooling {
   readonly className = 'AveragePooling1D';
   constructor(args: Pooling1DArgs = {}) {
-    super(1, args);
-  }
-  call(inputs: Tensor | Tensor[]): Tensor {
-    const x = single(inputs, this.name);
-    this.check(x);
-    return avgPool1d(x, {
-      poolSize: this.poolSize[0] as number,
-      strides: this.strides[0] as number,
-      padding: this.padding,
-    });
+    super(1, 'avg', args);
   }
 }
 
