@@ -19,7 +19,7 @@ import { Dense } from './core.js';
 import type { InitializerIdentifier } from './initializers.js';
 import { type CallContext, type Initializer, Layer, type LayerArgs, registerLayer, type ShapeLike } from './layer.js';
 import { LayerNormalization } from './normalization.js';
-import { getMask, setMask } from './recurrent-mask.js';
+import { getMask, passThroughMask, setMask } from './recurrent-mask.js';
 import { initOf, positiveInt, ser, singleShape } from './utils.js';
 
 /** Adds the sub-layers' weights to a composite layer's. */
@@ -286,7 +286,7 @@ export class MultiHeadAttention extends Layer {
 
   /** The query's mask passes through. */
   computeMask(inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
-    return mask ?? getMask(Array.isArray(inputs) ? (inputs[0] as Tensor) : inputs);
+    return passThroughMask(inputs, mask);
   }
 
   override computeOutputShape(inputShape: ShapeLike | ShapeLike[]): ShapeLike {
@@ -381,7 +381,7 @@ export class PositionalEmbedding extends Layer {
   }
 
   computeMask(inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
-    return mask ?? getMask(Array.isArray(inputs) ? (inputs[0] as Tensor) : inputs);
+    return passThroughMask(inputs, mask);
   }
 
   override computeOutputShape(inputShape: ShapeLike | ShapeLike[]): ShapeLike {
@@ -615,7 +615,7 @@ export class TransformerEncoder extends Composite {
   }
 
   computeMask(inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
-    return mask ?? getMask(Array.isArray(inputs) ? (inputs[0] as Tensor) : inputs);
+    return passThroughMask(inputs, mask);
   }
 
   override computeOutputShape(inputShape: ShapeLike | ShapeLike[]): ShapeLike {

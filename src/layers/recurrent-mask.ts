@@ -22,3 +22,8 @@ export function setMask(t: Tensor, mask: Tensor | null): Tensor {
 export function getMask(t: Tensor): Tensor | null {
   return masks.get(t) ?? null;
 }
+
+/** computeMask of a layer that passes its (first) input's mask through unchanged. */
+export function passThroughMask(inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
+  return mask ?? getMask(Array.isArray(inputs) ? (inputs[0] as Tensor) : inputs);
+}

@@ -8,7 +8,7 @@ import { fmtShape, ShapeError, ValueError } from '../tensor/errors.js';
 import type { Tensor, Variable } from '../tensor/tensor.js';
 import { type CallContext, Layer, type LayerArgs, layerFromConfig, registerLayer, type ShapeLike } from './layer.js';
 import { RecurrentLayer } from './recurrent.js';
-import { getMask, setMask } from './recurrent-mask.js';
+import { getMask, passThroughMask, setMask } from './recurrent-mask.js';
 import { singleShape } from './utils.js';
 
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
@@ -242,7 +242,7 @@ export class TimeDistributed extends Wrapper {
   }
   /** The input's mask, unchanged. */
   computeMask(inputs: Tensor | Tensor[], mask: Tensor | null): Tensor | null {
-    return mask ?? getMask(Array.isArray(inputs) ? (inputs[0] as Tensor) : inputs);
+    return passThroughMask(inputs, mask);
   }
 
   override computeOutputShape(inputShape: ShapeLike | ShapeLike[]): ShapeLike {
