@@ -544,6 +544,35 @@ tsr::PoolGeom pool_geom(const Arr& G, const char* fn) {
 int64_t px_len(const tsr::PoolGeom& g) { return g.N * g.H * g.W * g.C; }
 int64_t py_len(const tsr::PoolGeom& g) { return g.N * g.OH * g.OW * g.C; }
 
+// conv2dMaxPool(x, w, bias | null, out, convGeom, poolGeom, act): inference-only
+// out = act(maxPool(conv2d(x, w)) + bias), act 0 linear, 1 relu; poolGeom pools conv's output.
+TSR_FN(Conv2dMaxPool) {
+  return guarded(env, [&] {
+    const char* fn = "conv2dMaxPool";
+    Args a = args(env, info, 7, fn);
+    Arr x = get_arr(env, a.argv[0], kF32, fn, "x"), w = get_arr(env, a.argv[1], kF32, fn, "w");
+    napi_valuetype bType;
+    napi_typeof(env, a.argv[2], &bType);
+    const bool withBias = bType != napi_null && bType != napi_undefined;
+    Arr b{};
+    if (withBias) b = get_arr(env, a.argv[2], kF32, fn, "bias");
+    Arr out = get_arr(env, a.argv[3], kF32, fn, "out");
+    tsr::ConvGeom g = conv_geom(get_arr(env, a.argv[4], kAny, fn, "convGeometry"), false, fn);
+    tsr::PoolGeom p = pool_geom(get_arr(env, a.argv[5], kAny, fn, "poolGeometry"), fn);
+    const int act = get_op(env, a.argv[6], 2, fn);
+    if (p.N != g.N || p.H != g.OH || p.W != g.OW || p.C != g.OC)
+      throw ArgError(std::string(fn) + ": poolGeometry must describe the convolution's output [N, outH, outW, outC]");
+    need(x, x_len(g, fn), fn, "x");
+    need(w, w_len(g, false, fn), fn, "w");
+    if (withBias) need(b, g.OC, fn, "bias");
+    need(out, py_len(p), fn, "out");
+    tsr::conv2d_maxpool_f32(static_cast<float*>(x.data), static_cast<float*>(w.data),
+                            withBias ? static_cast<float*>(b.data) : nullptr, static_cast<float*>(out.data), g, p,
+                            act == 1);
+    return undef(env);
+  });
+}
+
 // maxPool2d(x, out, argmax | null, geom)
 TSR_FN(MaxPool) {
   return guarded(env, [&] {
@@ -685,6 +714,7 @@ NAPI_MODULE_INIT() {
       {"depthwiseConv2d", DwConv2d},
       {"depthwiseConv2dBackpropInput", DwConv2dDx},
       {"depthwiseConv2dBackpropFilter", DwConv2dDw},
+      {"conv2dMaxPool", Conv2dMaxPool},
       {"maxPool2d", MaxPool},
       {"maxPool2dBackward", MaxPoolBwd},
       {"avgPool2d", AvgPool},

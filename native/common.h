@@ -138,6 +138,9 @@ void dw_conv2d_f32(const float* x, const float* w, float* out, const ConvGeom& g
 void dw_conv2d_dx_f32(const float* dy, const float* w, float* dx, const ConvGeom& g);
 void dw_conv2d_dw_f32(const float* x, const float* dy, float* dw, const ConvGeom& g);
 void maxpool_f32(const float* x, float* out, int32_t* argmax, const PoolGeom& g);
+// Inference: out = act(maxpool(conv2d(x, w)) (+ bias)), act relu or linear; p describes pooling conv's output.
+void conv2d_maxpool_f32(const float* x, const float* w, const float* bias, float* out, const ConvGeom& g,
+                        const PoolGeom& p, bool relu);
 // returns false if some argmax index is outside [-1, N*H*W*C)
 bool maxpool_bwd_f32(const float* dy, const int32_t* argmax, float* dx, const PoolGeom& g, int64_t dxLen);
 void avgpool_f32(const float* x, float* out, const PoolGeom& g);

@@ -703,4 +703,211 @@ void avgpool_bwd_f32(const float* dy, float* dx, const PoolGeom& g) {
   });
 }
 
+
+// ---- fused inference: conv -> max-pool -> bias + activation ---------------------------------------
+// The Sequential rewrite Conv2D(relu|linear) + MaxPooling2D (src/model/conv-pool.ts) runs conv, then
+// pool, then bias + activation, which is exact (a monotone per-channel epilogue commutes with max).
+// With no backward to follow, this does the three in one pass per chunk of images: each chunk's
+// conv output stays in a per-thread buffer (cache-resident) instead of a tensor the size of the
+// whole batch, and pooling, bias and relu run as one vectorised sweep. Every value goes through
+// the same operations, in the same order, as the three separate kernels, so the results are
+// bit-identical to them (and a row's bits still do not depend on the batch it came in).
+namespace {
+
+// Per output pixel and channel: act(max over the window cells of y (+ bias[c])); NaN wins, as in
+// maxpool_row (a NaN maximum stays; a NaN cell replaces a number), and relu keeps NaN and maps
+// -0 to +0, as in bias_act_f32. The vector paths use compares and blends, so they agree with the
+// scalar ones bit for bit.
+struct ScalarLane {
+  static inline float pick(float v, float best) {
+    const bool take = (best == best) & ((v > best) | (v != v));
+    return take ? v : best;
+  }
+  static inline float relu(float v) { return v != v ? v : (v > 0 ? v : 0.f); }
+};
+
+template <bool kBias, bool kRelu>
+inline void pool_channels_scalar(const float* y, float* o, const float* bias, const PoolGeom& p, Span rows, Span cols,
+                                 int64_t c0, int64_t c1) {
+  const int64_t C = p.C;
+  for (int64_t c = c0; c < c1; c++) {
+    float m = 0.f;
+    if (rows.lo < rows.hi && cols.lo < cols.hi) {
+      m = y[(rows.lo * p.W + cols.lo) * C + c];
+      for (int64_t iy = rows.lo; iy < rows.hi; iy++)
+        for (int64_t ix = (iy == rows.lo ? cols.lo + 1 : cols.lo); ix < cols.hi; ix++)
+          m = ScalarLane::pick(y[(iy * p.W + ix) * C + c], m);
+    }
+    const float v = kBias ? m + bias[c] : m;
+    o[c] = kRelu ? ScalarLane::relu(v) : v;
+  }
+}
+
+#if defined(__x86_64__)
+struct Lanes512 {
+  using T = __m512;
+  static constexpr int W = 16;
+  __attribute__((target("avx512f"))) static inline T load(const float* q) { return _mm512_loadu_ps(q); }
+  __attribute__((target("avx512f"))) static inline void store(float* q, T v) { _mm512_storeu_ps(q, v); }
+  __attribute__((target("avx512f"))) static inline T zero() { return _mm512_setzero_ps(); }
+  __attribute__((target("avx512f"))) static inline T add(T a, T b) { return _mm512_add_ps(a, b); }
+  __attribute__((target("avx512f"))) static inline T pick(T v, T best) {
+    const __mmask16 take = _mm512_cmp_ps_mask(best, best, _CMP_ORD_Q) &
+                           (_mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q));
+    return _mm512_mask_blend_ps(take, best, v);
+  }
+  __attribute__((target("avx512f"))) static inline T relu(T v) {
+    const __mmask16 keep = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    return _mm512_maskz_mov_ps(keep, v);
+  }
+};
+struct Lanes256 {
+  using T = __m256;
+  static constexpr int W = 8;
+  __attribute__((target("avx2,fma"))) static inline T load(const float* q) { return _mm256_loadu_ps(q); }
+  __attribute__((target("avx2,fma"))) static inline void store(float* q, T v) { _mm256_storeu_ps(q, v); }
+  __attribute__((target("avx2,fma"))) static inline T zero() { return _mm256_setzero_ps(); }
+  __attribute__((target("avx2,fma"))) static inline T add(T a, T b) { return _mm256_add_ps(a, b); }
+  __attribute__((target("avx2,fma"))) static inline T pick(T v, T best) {
+    const __m256 take = _mm256_and_ps(_mm256_cmp_ps(best, best, _CMP_ORD_Q),
+                                      _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+    return _mm256_blendv_ps(best, v, take);
+  }
+  __attribute__((target("avx2,fma"))) static inline T relu(T v) {
+    const __m256 keep = _mm256_or_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    return _mm256_and_ps(keep, v);
+  }
+};
+
+// One image of conv output y [H, W, C] -> out [OH, OW, C], W lanes of channels at a time.
+template <class L, bool kBias, bool kRelu>
+inline void pool_epilogue_vec(const float* y, float* out, const float* bias, const PoolGeom& p) {
+  using T = typename L::T;
+  const int64_t C = p.C, CV = C / L::W * L::W;
+  for (int64_t oy = 0; oy < p.OH; oy++) {
+    const Span rows = pool_rows(p, oy);
+    for (int64_t ox = 0; ox < p.OW; ox++) {
+      const Span cols = pool_cols(p, ox);
+      float* o = out + (oy * p.OW + ox) * C;
+      const bool empty = rows.lo >= rows.hi || cols.lo >= cols.hi;
+      const float* first = y + (rows.lo * p.W + cols.lo) * C;
+      for (int64_t c = 0; c < CV; c += L::W) {
+        T m = L::zero();
+        if (!empty) {
+          m = L::load(first + c);
+          for (int64_t iy = rows.lo; iy < rows.hi; iy++)
+            for (int64_t ix = (iy == rows.lo ? cols.lo + 1 : cols.lo); ix < cols.hi; ix++)
+              m = L::pick(L::load(y + (iy * p.W + ix) * C + c), m);
+        }
+        if (kBias) m = L::add(m, L::load(bias + c));
+        if (kRelu) m = L::relu(m);
+        L::store(o + c, m);
+      }
+      if (CV < C) pool_channels_scalar<kBias, kRelu>(y, o, bias, p, rows, cols, CV, C);
+    }
+  }
+}
+#endif
+
+template <bool kBias, bool kRelu>
+inline void pool_epilogue_generic(const float* y, float* out, const float* bias, const PoolGeom& p) {
+  for (int64_t oy = 0; oy < p.OH; oy++) {
+    const Span rows = pool_rows(p, oy);
+    for (int64_t ox = 0; ox < p.OW; ox++)
+      pool_channels_scalar<kBias, kRelu>(y, out + (oy * p.OW + ox) * p.C, bias, p, rows, pool_cols(p, ox), 0, p.C);
+  }
+}
+
+#define TSR_POOL_EPI(NAME, ATTR, BODY)                                                                          \
+  ATTR void NAME(const float* y, float* out, const float* bias, const PoolGeom& p, int64_t images, bool relu) { \
+    const int64_t yImg = p.H * p.W * p.C, oImg = p.OH * p.OW * p.C;                                             \
+    for (int64_t i = 0; i < images; i++) {                                                                      \
+      const float* yi = y + i * yImg;                                                                           \
+      float* oi = out + i * oImg;                                                                               \
+      if (bias) {                                                                                               \
+        if (relu)                                                                                               \
+          BODY(true, true);                                                                                     \
+        else                                                                                                    \
+          BODY(true, false);                                                                                    \
+      } else if (relu) {                                                                                        \
+        BODY(false, true);                                                                                      \
+      } else {                                                                                                  \
+        BODY(false, false);                                                                                     \
+      }                                                                                                         \
+    }                                                                                                           \
+  }
+#define TSR_GENERIC_BODY(B, R) pool_epilogue_generic<B, R>(yi, oi, bias, p)
+TSR_POOL_EPI(pool_epi_generic, , TSR_GENERIC_BODY)
+#if defined(__x86_64__)
+#define TSR_512_BODY(B, R) pool_epilogue_vec<Lanes512, B, R>(yi, oi, bias, p)
+#define TSR_256_BODY(B, R) pool_epilogue_vec<Lanes256, B, R>(yi, oi, bias, p)
+TSR_POOL_EPI(pool_epi_512, __attribute__((target("avx512f"), flatten)), TSR_512_BODY)
+TSR_POOL_EPI(pool_epi_256, __attribute__((target("avx2,fma"), flatten)), TSR_256_BODY)
+#undef TSR_512_BODY
+#undef TSR_256_BODY
+#endif
+#undef TSR_GENERIC_BODY
+#undef TSR_POOL_EPI
+
+void pool_epi(const float* y, float* out, const float* bias, const PoolGeom& p, int64_t images, bool relu) {
+#if defined(__x86_64__)
+  const int lvl = gemm_isa_level();
+  if (lvl == 3) return pool_epi_512(y, out, bias, p, images, relu);
+  if (lvl == 2) return pool_epi_256(y, out, bias, p, images, relu);
+#endif
+  pool_epi_generic(y, out, bias, p, images, relu);
+}
+
+}  // namespace
+
+void conv2d_maxpool_f32(const float* x, const float* w, const float* bias, float* out, const ConvGeom& g,
+                        const PoolGeom& p, bool relu) {
+  if (g.N == 0 || g.OC == 0 || p.OH * p.OW == 0) return;
+  const int64_t yImg = g.OH * g.OW * g.OC, oImg = p.OH * p.OW * p.C, xImg = g.H * g.W * g.C;
+  const int T = num_threads();
+  if (T > 1 && g.N < T) {
+    // Too few images to split: let the convolution use the pool, then one fused epilogue pass.
+    float* y = scratch(3, size_t(g.N * yImg));
+    conv2d_f32(x, w, y, g);
+    pool_epi(y, out, bias, p, g.N, relu);
+    return;
+  }
+#if defined(__x86_64__)
+  if (const int lvl = c1_direct_level(g)) {
+    ConvGeom one = g;
+    one.N = 1;
+    parallel_range(g.N, 1, 1, [&](int64_t n0, int64_t n1) {
+      float* y = scratch(3, size_t(yImg));
+      for (int64_t n = n0; n < n1; n++) {
+        if (lvl == 3)
+          c1_fwd_512(x + n * xImg, w, y, one, 0, g.OH);
+        else
+          c1_fwd_256(x + n * xImg, w, y, one, 0, g.OH);
+        pool_epi(y, out + n * oImg, bias, p, 1, relu);
+      }
+    });
+    return;
+  }
+#endif
+  const bool pw = is_pointwise(g);
+  const int64_t K = g.KH * g.KW * g.C, rowsPer = g.OH * g.OW, chunk = chunk_images(g);
+  const int64_t chunks = (g.N + chunk - 1) / chunk;
+  parallel_range(chunks, 1, 1, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; k++) {
+      const int64_t c0 = k * chunk, c1 = std::min(g.N, c0 + chunk), rows = (c1 - c0) * rowsPer;
+      const float* A;
+      if (pw) {
+        A = x + c0 * xImg;
+      } else {
+        float* col = scratch(2, size_t(rows * K));
+        im2col(x, col, c0, c1, g);
+        A = col;
+      }
+      float* y = scratch(3, size_t((c1 - c0) * yImg));
+      gemm_serial(rows, g.OC, K, A, K, 1, w, g.OC, 1, y, g.OC, false);
+      pool_epi(y, out + c0 * oImg, bias, p, c1 - c0, relu);
+    }
+  });
+}
+
 }  // namespace tsr

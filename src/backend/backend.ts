@@ -220,6 +220,19 @@ export interface Backend {
   depthwiseConv2d(x: Float32Array, w: Float32Array, out: Float32Array, g: DepthwiseGeometry): void;
   depthwiseConv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, g: DepthwiseGeometry): void;
   depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: DepthwiseGeometry): void;
+  /**
+   * Optional, inference only (no backward): out = act(maxPool2d(conv2d(x, w), pg) (+ bias)) in one
+   * pass, bit-identical to running the three kernels; pg pools the convolution's output.
+   */
+  conv2dMaxPool?(
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    cg: Conv2dGeometry,
+    pg: Pool2dGeometry,
+    act: BiasActivation,
+  ): void;
   // maxPool2d: x [N,H,W,C] -> out [N,OH,OW,C], argmax [N,OH,OW,C] (flat index into x, -1 if window all padding)
   // argmax null: only the maxima (inference, no backward to come)
   maxPool2d(x: Float32Array, out: Float32Array, argmax: Int32Array | null, g: Pool2dGeometry): void;

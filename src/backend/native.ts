@@ -66,6 +66,15 @@ export interface NativeAddon {
   depthwiseConv2d(x: Float32Array, w: Float32Array, out: Float32Array, geom: Float64Array): void;
   depthwiseConv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Float64Array): void;
   depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Float64Array): void;
+  conv2dMaxPool(
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    convGeom: Float64Array,
+    poolGeom: Float64Array,
+    act: number,
+  ): void;
   maxPool2d(x: Float32Array, out: Float32Array, argmax: Int32Array | null, geom: Float64Array): void;
   maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, geom: Float64Array): void;
   avgPool2d(x: Float32Array, out: Float32Array, geom: Float64Array): void;
@@ -248,8 +257,9 @@ function makeBackend(n: NativeAddon): Backend {
     G[15] = multiplier;
     return G;
   };
-  const pool = (g: Pool2dGeometry): Float64Array => {
-    const G = geom;
+  // pooling's own buffer when a call takes both geometries
+  const poolGeom = new Float64Array(12);
+  const pool = (g: Pool2dGeometry, G: Float64Array = geom): Float64Array => {
     G[0] = g.batch;
     G[1] = g.inH;
     G[2] = g.inW;
@@ -377,6 +387,9 @@ function makeBackend(n: NativeAddon): Backend {
       n.depthwiseConv2dBackpropFilter(x, dy, dw, conv(g, g.multiplier));
     },
 
+    conv2dMaxPool(x, w, bias, out, cg, pg, act) {
+      n.conv2dMaxPool(x, w, bias, out, conv(cg, 1), pool(pg, poolGeom), act === 'relu' ? 1 : 0);
+    },
     maxPool2d(x, out, argmax, g) {
       n.maxPool2d(x, out, argmax, pool(g));
     },

@@ -5,7 +5,7 @@
  */
 import { add } from '../ops/arithmetic.js';
 import { type BiasActivation, biasAdd } from '../ops/bias.js';
-import { conv1d, conv2d, convOutputLength, depthwiseConv2d, separableConv2d } from '../ops/conv.js';
+import { type Conv2dOptions, conv1d, conv2d, convOutputLength, depthwiseConv2d, separableConv2d } from '../ops/conv.js';
 import { fmtShape, ShapeError, ValueError } from '../tensor/errors.js';
 import type { Tensor, Variable } from '../tensor/tensor.js';
 import { type ActivationFn, getActivation, isLinear, isRelu } from './activations.js';
@@ -243,14 +243,24 @@ export class Conv2D extends Conv {
 
   /** The convolution alone: no bias, no activation. */
   convolve(inputs: Tensor | Tensor[]): Tensor {
+    return conv2d(this.checkedInput(inputs), this.kernel as Variable, this.conv2dOptions());
+  }
+
+  /** The single input, its feature dims checked against the built ones. */
+  checkedInput(inputs: Tensor | Tensor[]): Tensor {
     const x = single(inputs, this.name);
     checkFeatureDims(x, this.featureDims, this.name);
+    return x;
+  }
+
+  /** This layer's options for the conv2d op. */
+  conv2dOptions(): Conv2dOptions {
     const o = this.convOptions();
-    return conv2d(x, this.kernel as Variable, {
+    return {
       strides: o.strides as [number, number],
       padding: this.padding as 'valid' | 'same',
       dilation: o.dilationRate as [number, number],
-    });
+    };
   }
 
   /**

@@ -5,7 +5,7 @@
 
 import { div, maximum, mul } from '../ops/arithmetic.js';
 import { convOutputLength } from '../ops/conv.js';
-import { avgPool1d, avgPool2d, maxPool1d, maxPool2d } from '../ops/pool.js';
+import { avgPool1d, avgPool2d, maxPool1d, maxPool2d, type Pool2dOptions } from '../ops/pool.js';
 import { max, mean, sum } from '../ops/reduce.js';
 import { cast, expandDims } from '../ops/shape-ops.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -52,12 +52,21 @@ abstract class Pooling extends Layer {
     return this.dims === 1 ? '[batch, width, channels]' : '[batch, height, width, channels]';
   }
 
+  /** The 2-D pooling op's options (for a 2-D layer). */
+  options2d(): Pool2dOptions {
+    return {
+      poolSize: this.poolSize as [number, number],
+      strides: this.strides as [number, number],
+      padding: this.padding,
+    };
+  }
+
   call(inputs: Tensor | Tensor[]): Tensor {
     const x = single(inputs, this.name);
     assertRank(x, this.dims + 2, this.name, this.layout);
     const padding = this.padding;
     if (this.dims === 2) {
-      const o = { poolSize: this.poolSize as [number, number], strides: this.strides as [number, number], padding };
+      const o = this.options2d();
       return this.kind === 'max' ? maxPool2d(x, o) : avgPool2d(x, o);
     }
     const o = { poolSize: this.poolSize[0] as number, strides: this.strides[0] as number, padding };

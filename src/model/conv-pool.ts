@@ -14,6 +14,7 @@ import type { CallContext, Layer } from '../layers/layer.js';
 import { MaxPooling2D } from '../layers/pooling.js';
 import { relu } from '../ops/activations.js';
 import { biasAdd } from '../ops/bias.js';
+import { conv2dMaxPoolInference } from '../ops/conv-pool.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Whether a and b are exactly a built Conv2D and MaxPooling2D (not subclasses, whose call may differ). */
@@ -26,6 +27,16 @@ export function isConvPoolPair(a: Layer, b: Layer | undefined): boolean {
 export function convThenMaxPool(conv: Conv2D, pool: MaxPooling2D, h: Tensor, ctx: CallContext): Tensor | null {
   const act = conv.poolableEpilogue(ctx);
   if (act === null) return null;
+  // No backward to follow: the three steps in one kernel pass where the backend has one.
+  const fused = conv2dMaxPoolInference(
+    conv.checkedInput(h),
+    conv.kernel as Tensor,
+    conv.bias,
+    act,
+    conv.conv2dOptions(),
+    pool.options2d(),
+  );
+  if (fused) return fused;
   const pooled = pool.call(conv.convolve(h));
   if (conv.bias) return biasAdd(pooled, conv.bias, { activation: act });
   return relu(pooled);

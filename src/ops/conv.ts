@@ -230,6 +230,16 @@ function imageAndFilter(op: string, x: Tensor, filter: Tensor, filterLayout: str
  * @example conv2d(images, w, { strides: 2, padding: 'same' })
  */
 export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): Tensor {
+  const { g, outShape } = conv2dPlan(x, filter, options);
+  return convCore('conv2d', x, filter, g, outShape, conv2dKernels);
+}
+
+/** conv2d's validated geometry and output shape (for fused kernels that run a conv2d). */
+export function conv2dPlan(
+  x: Tensor,
+  filter: Tensor,
+  options: Conv2dOptions = {},
+): { g: Conv2dGeometry; outShape: number[]; batched: boolean } {
   const op = 'conv2d';
   const {
     batched,
@@ -251,7 +261,7 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2dOptions = {}): 
     () => `x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`,
   );
   const outShape = batched ? [batch, g.outH, g.outW, outC] : [g.outH, g.outW, outC];
-  return convCore(op, x, filter, g, outShape, conv2dKernels);
+  return { g, outShape, batched };
 }
 
 /**

@@ -62,7 +62,7 @@ function axis(input: number, pool: number, stride: number, padding: PoolPadding)
 
 function geometry(
   op: string,
-  x: Tensor,
+  shape: readonly number[],
   batch: number,
   inH: number,
   inW: number,
@@ -75,7 +75,7 @@ function geometry(
   const w = axis(inW, pool[1], strides[1], padding);
   if (h.out <= 0 || w.out <= 0) {
     throw new ValueError(
-      `${op} with padding '${padding}' gives an empty output for x ${fmtShape(x.shape)} and poolSize [${pool.join(', ')}]: ` +
+      `${op} with padding '${padding}' gives an empty output for x ${fmtShape(shape)} and poolSize [${pool.join(', ')}]: ` +
         `the window is larger than the input; use padding 'same' or a smaller poolSize`,
     );
   }
@@ -95,15 +95,20 @@ function geometry(
   };
 }
 
-interface Plan {
+export interface PoolPlan {
   g: Pool2dGeometry;
   outShape: number[];
 }
 
-function plan2d(op: string, x: Tensor, options: Pool2dOptions): Plan {
-  if (x.rank !== 3 && x.rank !== 4) {
+function plan2d(op: string, x: Tensor, options: Pool2dOptions): PoolPlan {
+  return pool2dPlan(op, x.shape, options);
+}
+
+/** A 2-D pooling's validated geometry and output shape for an input of this shape. */
+export function pool2dPlan(op: string, shape: readonly number[], options: Pool2dOptions): PoolPlan {
+  if (shape.length !== 3 && shape.length !== 4) {
     throw new ShapeError(
-      `${op} expected x of rank 4 [batch, height, width, channels] (or 3 for one image), got ${fmtShape(x.shape)}`,
+      `${op} expected x of rank 4 [batch, height, width, channels] (or 3 for one image), got ${fmtShape(shape)}`,
     );
   }
   if (options === undefined || options.poolSize === undefined) {
@@ -113,13 +118,13 @@ function plan2d(op: string, x: Tensor, options: Pool2dOptions): Plan {
   const strides = options.strides === undefined ? pool : pair(options.strides, op, 'strides');
   const padding = options.padding ?? 'valid';
   checkPadding(padding, op);
-  const batched = x.rank === 4;
-  const [batch, inH, inW, channels] = (batched ? x.shape : [1, ...x.shape]) as [number, number, number, number];
-  const g = geometry(op, x, batch, inH, inW, channels, pool, strides, padding);
+  const batched = shape.length === 4;
+  const [batch, inH, inW, channels] = (batched ? shape : [1, ...shape]) as [number, number, number, number];
+  const g = geometry(op, shape, batch, inH, inW, channels, pool, strides, padding);
   return { g, outShape: batched ? [batch, g.outH, g.outW, channels] : [g.outH, g.outW, channels] };
 }
 
-function plan1d(op: string, x: Tensor, options: Pool1dOptions): Plan {
+function plan1d(op: string, x: Tensor, options: Pool1dOptions): PoolPlan {
   if (x.rank !== 2 && x.rank !== 3) {
     throw new ShapeError(
       `${op} expected x of rank 3 [batch, width, channels] (or 2 for one sequence), got ${fmtShape(x.shape)}`,
@@ -134,11 +139,11 @@ function plan1d(op: string, x: Tensor, options: Pool1dOptions): Plan {
   checkPadding(padding, op);
   const batched = x.rank === 3;
   const [batch, inW, channels] = (batched ? x.shape : [1, ...x.shape]) as [number, number, number];
-  const g = geometry(op, x, batch, 1, inW, channels, [1, pool], [1, stride], padding);
+  const g = geometry(op, x.shape, batch, 1, inW, channels, [1, pool], [1, stride], padding);
   return { g, outShape: batched ? [batch, g.outW, channels] : [g.outW, channels] };
 }
 
-function maxPoolCore(op: string, x: Tensor, { g, outShape }: Plan): Tensor {
+function maxPoolCore(op: string, x: Tensor, { g, outShape }: PoolPlan): Tensor {
   const input = toFloat(x);
   const out = Tensor.empty(outShape, 'float32');
   if (!x.requiresGrad || !isGradEnabled()) {
@@ -160,7 +165,7 @@ function maxPoolCore(op: string, x: Tensor, { g, outShape }: Plan): Tensor {
   });
 }
 
-function avgPoolCore(op: string, x: Tensor, { g, outShape }: Plan): Tensor {
+function avgPoolCore(op: string, x: Tensor, { g, outShape }: PoolPlan): Tensor {
   const input = toFloat(x);
   const out = Tensor.empty(outShape, 'float32');
   backend().avgPool2d(input.data as Float32Array, out.data as Float32Array, g);

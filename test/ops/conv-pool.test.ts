@@ -1,0 +1,95 @@
+/**
+ * conv2dMaxPoolInference (one fused native pass) against the three ops it replaces:
+ * act(biasAdd(maxPool2d(conv2d(x, w)), b)). Bit for bit, over random geometries, channel counts
+ * that are and are not multiples of the vector width, NaN, -0 and all-negative windows.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { hasNativeBackend } from '../../src/backend/index.js';
+import { loadNativeAddon } from '../../src/backend/native.js';
+import { relu } from '../../src/ops/activations.js';
+import { biasAdd } from '../../src/ops/bias.js';
+import { conv2d } from '../../src/ops/conv.js';
+import { conv2dMaxPoolInference } from '../../src/ops/conv-pool.js';
+import { maxPool2d } from '../../src/ops/pool.js';
+import { noGrad } from '../../src/tensor/engine.js';
+import { Random } from '../../src/tensor/random.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+
+function values(n: number, seed: number, specials: boolean): Float32Array {
+  const r = new Random(seed);
+  const v = Float32Array.from({ length: n }, () => r.next() * 2 - 1);
+  if (specials && n > 4) {
+    v[(seed * 7) % n] = Number.NaN;
+    v[(seed * 13 + 1) % n] = -0;
+  }
+  return v;
+}
+
+describe('conv2dMaxPoolInference', { skip: !hasNativeBackend() && 'the native addon is not built' }, () => {
+  it('is bit-identical to conv2d -> maxPool2d -> biasAdd(+relu), on every ISA path (portable, AVX2, best)', () => {
+    const addon = loadNativeAddon();
+    try {
+      for (const isa of [1, 2, 0]) {
+        addon?.forceIsa(isa);
+        property(isa === 0 ? 300 : 60);
+      }
+    } finally {
+      addon?.forceIsa(0);
+    }
+  });
+
+  function property(numRuns: number) {
+    fc.assert(
+      fc.property(
+        fc.record({
+          n: fc.integer({ min: 1, max: 5 }),
+          h: fc.integer({ min: 3, max: 12 }),
+          w: fc.integer({ min: 3, max: 12 }),
+          c: fc.constantFrom(1, 3, 8),
+          oc: fc.constantFrom(5, 16, 20, 32, 40),
+          k: fc.integer({ min: 1, max: 3 }),
+          stride: fc.integer({ min: 1, max: 2 }),
+          padding: fc.constantFrom('valid' as const, 'same' as const),
+          pool: fc.integer({ min: 1, max: 3 }),
+          poolStride: fc.integer({ min: 1, max: 3 }),
+          poolPadding: fc.constantFrom('valid' as const, 'same' as const),
+          bias: fc.boolean(),
+          act: fc.constantFrom('relu' as const, 'linear' as const),
+          specials: fc.boolean(),
+          seed: fc.integer({ min: 1, max: 1000 }),
+        }),
+        (p) => {
+          const x = new Tensor(values(p.n * p.h * p.w * p.c, p.seed, p.specials), [p.n, p.h, p.w, p.c], 'float32');
+          const f = new Tensor(values(p.k * p.k * p.c * p.oc, p.seed + 1, false), [p.k, p.k, p.c, p.oc], 'float32');
+          const b = p.bias ? new Tensor(values(p.oc, p.seed + 2, false), [p.oc], 'float32') : null;
+          const convOpts = { strides: p.stride, padding: p.padding };
+          const poolOpts = { poolSize: p.pool, strides: p.poolStride, padding: p.poolPadding };
+          const y = conv2d(x, f, convOpts);
+          if (p.poolPadding === 'valid' && (y.shape[1]! < p.pool || y.shape[2]! < p.pool)) return;
+          const pooled = maxPool2d(y, poolOpts);
+          const want = b ? biasAdd(pooled, b, { activation: p.act }) : p.act === 'relu' ? relu(pooled) : pooled;
+          const got = noGrad(() => conv2dMaxPoolInference(x, f, b, p.act, convOpts, poolOpts));
+          assert.ok(got, 'the native backend has the fused kernel');
+          assert.deepEqual(got.shape, want.shape);
+          const g = got.dataSync();
+          const e = want.dataSync();
+          for (let i = 0; i < e.length; i++) {
+            if (!Object.is(g[i], e[i]))
+              assert.fail(`element ${i}: fused ${g[i]} vs ops ${e[i]} (${JSON.stringify(p)})`);
+          }
+        },
+      ),
+      { numRuns, seed: 11 },
+    );
+  }
+
+  it('declines when a gradient could flow, so training keeps its backward', () => {
+    const x = new Tensor(values(2 * 6 * 6, 5, false), [2, 6, 6, 1], 'float32');
+    const f = new Tensor(values(9 * 4, 6, false), [3, 3, 1, 4], 'float32');
+    f.requiresGrad = true;
+    assert.equal(conv2dMaxPoolInference(x, f, null, 'relu', {}, { poolSize: 2 }), null);
+    assert.ok(noGrad(() => conv2dMaxPoolInference(x, f, null, 'relu', {}, { poolSize: 2 })));
+  });
+});
