@@ -8,7 +8,8 @@
         "native/gemm.cc",
         "native/conv.cc",
         "native/ops.cc",
-        "native/rnn.cc"
+        "native/rnn.cc",
+        "native/json.cc"
       ],
       "include_dirs": ["native"],
       "defines": ["NAPI_VERSION=8"],

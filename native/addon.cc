@@ -10,6 +10,8 @@
 #include "common.h"
 
 namespace tsr {  // ops.cc
+int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int64_t* end,
+                     int* status);
 void bias_act_f32(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int act);
 void bias_act_grad_f32(const float* y, const float* dy, float* dx, float* dbias, int64_t rows, int64_t cols, int act);
 }  // namespace tsr
@@ -395,6 +397,34 @@ TSR_FN(Matmul) {
   });
 }
 
+// jsonNumbers(bytes, start, out: Float64Array, outStart, state: Float64Array(2)) -> count, written from
+// out[outStart]; state = [end, status]
+// (see native/json.cc)
+TSR_FN(JsonNumbers) {
+  return guarded(env, [&] {
+    const char* fn = "jsonNumbers";
+    Args a = args(env, info, 5, fn);
+    Arr bytes = get_arr(env, a.argv[0], kU8, fn, "bytes");
+    const int64_t start = get_dim(env, a.argv[1], fn, "start");
+    Arr out = get_arr(env, a.argv[2], kAny, fn, "out"), st = get_arr(env, a.argv[4], kAny, fn, "state");
+    const int64_t outStart = get_dim(env, a.argv[3], fn, "outStart");
+    if (out.type != napi_float64_array || st.type != napi_float64_array || st.len < 2)
+      throw ArgError(std::string(fn) + ": out and state must be Float64Arrays (state of length 2)");
+    if (outStart > int64_t(out.len)) throw ArgError(std::string(fn) + ": outStart is past the end of out");
+    int64_t end = 0;
+    int status = 0;
+    const int64_t k =
+        tsr::json_numbers(static_cast<const uint8_t*>(bytes.data), int64_t(bytes.len), start,
+                          static_cast<double*>(out.data) + outStart, int64_t(out.len) - outStart, &end, &status);
+    double* s = static_cast<double*>(st.data);
+    s[0] = double(end);
+    s[1] = double(status);
+    napi_value r;
+    napi_create_int64(env, k, &r);
+    return r;
+  });
+}
+
 // softmax(x, out, rows, cols, log)
 TSR_FN(Softmax) {
   return guarded(env, [&] {
@@ -715,6 +745,7 @@ NAPI_MODULE_INIT() {
       {"depthwiseConv2dBackpropInput", DwConv2dDx},
       {"depthwiseConv2dBackpropFilter", DwConv2dDw},
       {"conv2dMaxPool", Conv2dMaxPool},
+      {"jsonNumbers", JsonNumbers},
       {"maxPool2d", MaxPool},
       {"maxPool2dBackward", MaxPoolBwd},
       {"avgPool2d", AvgPool},

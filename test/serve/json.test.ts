@@ -1,7 +1,7 @@
 /** The server's fast JSON parser gives exactly JSON.parse's value, or undefined (then JSON.parse decides). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseJsonFast } from '../../src/serve/json.js';
+import { parseJsonFast, setNativeJsonScan } from '../../src/serve/json.js';
 
 const same = (text: string) => {
   const fast = parseJsonFast(Buffer.from(text, 'utf8'));
@@ -89,4 +89,52 @@ test('typedData: flat numeric "data" arrays come as Float64Array, anything else 
   const big = Array.from({ length: 10000 }, (_, i) => i / 7);
   const got = parseJsonFast(Buffer.from(JSON.stringify({ data: big })), { typedData: true }) as { data: Float64Array };
   assert.deepEqual(Array.from(got.data), big);
+});
+
+test('typed number arrays: native scanner and JavaScript loop both give JSON.parse bit for bit', () => {
+  let seed = 777;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const texts: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const r = rand();
+    const v = (rand() - 0.5) * 10 ** Math.floor(rand() * 30 - 15);
+    if (r < 0.4) texts.push(v.toFixed(Math.floor(rand() * 8)));
+    else if (r < 0.6) texts.push(String(v));
+    else if (r < 0.7) texts.push(v.toExponential(Math.floor(rand() * 17)));
+    else if (r < 0.8) texts.push(`${String(Math.round(v * 1e3))} `);
+    else texts.push(`\n${(Math.round(rand() * 255) / 255).toFixed(2)}`);
+  }
+  texts.push('-0', '0', '0.000000000000000000001', '123456789012345', '1234567890123456', '0.1234567890123456');
+  const fastOnly = texts.filter((t) => !/[eE]/.test(t));
+  try {
+    for (const native of [true, false]) {
+      setNativeJsonScan(native);
+      for (const list of [texts, fastOnly]) {
+        const json = `{"a":{"data":[${list.join(',')}]},"b":{"data":[1.5,-2]},"c":[0.25,0.5]}`;
+        const v = parseJsonFast(Buffer.from(json), { typedData: true }) as {
+          a: { data: Float64Array };
+          b: { data: Float64Array };
+          c: number[];
+        };
+        const ref = JSON.parse(json);
+        assert.ok(v.a.data instanceof Float64Array);
+        assert.equal(v.a.data.length, list.length);
+        for (let i = 0; i < list.length; i++)
+          assert.ok(Object.is(v.a.data[i], ref.a.data[i]), `${list[i]}: ${v.a.data[i]} vs ${ref.a.data[i]}`);
+        // a later array and an untyped one do not overwrite the first's values
+        assert.deepEqual(Array.from(v.b.data), [1.5, -2]);
+        assert.deepEqual(v.c, [0.25, 0.5]);
+        assert.ok(Object.is(v.a.data[list.indexOf('-0')], -0));
+      }
+      for (const bad of ['[01]', '[1.]', '[1,]', '[1 2]', '[-]', '[1,-]', '[0.5', '[1,2,3', '[1,,2]', '[1;2]']) {
+        assert.equal(parseJsonFast(Buffer.from(`{"data":${bad}}`), { typedData: true }), undefined, bad);
+      }
+      assert.deepEqual(parseJsonFast(Buffer.from('{"data":[1,"x"]}'), { typedData: true }), { data: [1, 'x'] });
+    }
+  } finally {
+    setNativeJsonScan(true);
+  }
 });

@@ -1,0 +1,100 @@
+// The number arrays of inference request bodies (KServe V2 "data": [0.15, 0.3, ...]): the same
+// grammar and the same exact fast path as the JavaScript loop in src/serve/json.ts, without its
+// per-byte bounds checks and tagged arithmetic. Only the fast path is taken here; anything else
+// (an exponent, more than 15 significant digits, a power of ten beyond 1e22, an element that is
+// not a number) stops the scan and the JavaScript parser takes over, so the values are always
+// the ones JSON.parse gives.
+#include <cstdint>
+
+#include "common.h"
+
+namespace tsr {
+namespace {
+constexpr double kPow10[23] = {1,    1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+inline bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+inline bool is_ws(uint8_t c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+}  // namespace
+
+// Reads numbers from b[start] (just after '[' and whitespace) into out. Returns how many; *end and
+// *status tell where and why it stopped: 1 at the closing ']' (end just past it), 0 at an element
+// the fast path does not take (end at its first byte), 2 when out is full (end at the element),
+// -1 on a syntax error. Bytes past len read as 0, which no rule accepts.
+int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int64_t* end,
+                     int* status) {
+  int64_t i = start, k = 0;
+  auto at = [&](int64_t j) -> uint8_t { return j < len ? b[j] : 0; };
+  for (;;) {
+    const int64_t elem = i;
+    if (k == cap) {
+      *end = elem;
+      *status = 2;
+      return k;
+    }
+    uint8_t c = at(i);
+    bool neg = false;
+    if (c == '-') {
+      neg = true;
+      c = at(++i);
+    }
+    uint64_t m = 0;
+    int digits = 0, exp = 0;
+    if (c == '0') {
+      c = at(++i);
+      if (is_digit(c)) {
+        *status = -1;
+        *end = i;
+        return k;
+      }
+    } else if (c >= '1' && c <= '9') {
+      do {
+        m = m * 10 + (c - '0');
+        digits++;
+        c = at(++i);
+      } while (is_digit(c));
+    } else {
+      // not a number ('-' alone included): the JavaScript parser decides what it is
+      *end = elem;
+      *status = 0;
+      return k;
+    }
+    if (c == '.') {
+      c = at(++i);
+      if (!is_digit(c)) {
+        *status = -1;
+        *end = i;
+        return k;
+      }
+      do {
+        m = m * 10 + (c - '0');
+        if (m != 0) digits++;
+        exp--;
+        c = at(++i);
+      } while (is_digit(c));
+    }
+    if (c == 'e' || c == 'E' || digits > 15 || exp < -22) {
+      *end = elem;
+      *status = 0;
+      return k;
+    }
+    // at most 15 significant digits: m is exact as a double, and so is the one division (Clinger)
+    const double v = exp == 0 ? double(m) : double(m) / kPow10[-exp];
+    out[k++] = neg ? -v : v;
+    while (is_ws(c)) c = at(++i);
+    if (c == ',') {
+      c = at(++i);
+      while (is_ws(c)) c = at(++i);
+      continue;
+    }
+    if (c == ']') {
+      *end = i + 1;
+      *status = 1;
+      return k;
+    }
+    *status = -1;
+    *end = i;
+    return k;
+  }
+}
+
+}  // namespace tsr
