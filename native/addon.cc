@@ -574,13 +574,15 @@ tsr::PoolGeom pool_geom(const Arr& G, const char* fn) {
 int64_t px_len(const tsr::PoolGeom& g) { return g.N * g.H * g.W * g.C; }
 int64_t py_len(const tsr::PoolGeom& g) { return g.N * g.OH * g.OW * g.C; }
 
-// conv2dMaxPool(x, w, bias | null, out, convGeom, poolGeom, act): inference-only
-// out = act(maxPool(conv2d(x, w)) + bias), act 0 linear, 1 relu; poolGeom pools conv's output.
+// conv2dMaxPool(x, w, bias | null, out, convGeom, poolGeom, act, winograd): inference-only
+// out = act(maxPool(conv2d(x, w)) + bias), act 0 linear, 1 relu; poolGeom pools conv's output;
+// winograd (0/1): 3x3 convolutions may run as Winograd F(2x2, 3x3).
 TSR_FN(Conv2dMaxPool) {
   return guarded(env, [&] {
     const char* fn = "conv2dMaxPool";
-    Args a = args(env, info, 7, fn);
+    Args a = args(env, info, 8, fn);
     Arr x = get_arr(env, a.argv[0], kF32, fn, "x"), w = get_arr(env, a.argv[1], kF32, fn, "w");
+    const bool winograd = get_num(env, a.argv[7], fn, "winograd") != 0;
     napi_valuetype bType;
     napi_typeof(env, a.argv[2], &bType);
     const bool withBias = bType != napi_null && bType != napi_undefined;
@@ -598,7 +600,7 @@ TSR_FN(Conv2dMaxPool) {
     need(out, py_len(p), fn, "out");
     tsr::conv2d_maxpool_f32(static_cast<float*>(x.data), static_cast<float*>(w.data),
                             withBias ? static_cast<float*>(b.data) : nullptr, static_cast<float*>(out.data), g, p,
-                            act == 1);
+                            act == 1, winograd);
     return undef(env);
   });
 }

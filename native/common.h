@@ -79,7 +79,8 @@ inline void parallel_range(int64_t n, int64_t grain, int64_t align, F&& f) {
 }
 
 // ---- aligned scratch ---------------------------------------------------------------------
-// Per-thread growable 64-byte aligned float buffer. Several slots per thread.
+// Per-thread growable 64-byte aligned float buffer, slots 0-7: 0-1 GEMM packing, 2 im2col /
+// Winograd input tiles, 3 fused conv output, 4 Winograd filters (calling thread), 5 Winograd products.
 float* scratch(int slot, size_t floats);
 
 // ---- GEMM --------------------------------------------------------------------------------
@@ -139,8 +140,10 @@ void dw_conv2d_dx_f32(const float* dy, const float* w, float* dx, const ConvGeom
 void dw_conv2d_dw_f32(const float* x, const float* dy, float* dw, const ConvGeom& g);
 void maxpool_f32(const float* x, float* out, int32_t* argmax, const PoolGeom& g);
 // Inference: out = act(maxpool(conv2d(x, w)) (+ bias)), act relu or linear; p describes pooling conv's output.
+// winograd: 3x3 stride-1 convolutions with at least 8 channels in and out may use Winograd F(2x2, 3x3)
+// (equal to rounding); otherwise the result is bit-identical to conv2d_f32, maxpool_f32, bias_act_f32.
 void conv2d_maxpool_f32(const float* x, const float* w, const float* bias, float* out, const ConvGeom& g,
-                        const PoolGeom& p, bool relu);
+                        const PoolGeom& p, bool relu, bool winograd);
 // returns false if some argmax index is outside [-1, N*H*W*C)
 bool maxpool_bwd_f32(const float* dy, const int32_t* argmax, float* dx, const PoolGeom& g, int64_t dxLen);
 void avgpool_f32(const float* x, float* out, const PoolGeom& g);

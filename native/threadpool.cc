@@ -179,8 +179,8 @@ void aligned_free(void* p) {
 #endif
 }
 struct Scratch {
-  float* ptr[4] = {nullptr, nullptr, nullptr, nullptr};
-  size_t cap[4] = {0, 0, 0, 0};
+  float* ptr[8] = {};
+  size_t cap[8] = {};
   ~Scratch() {
     for (auto p : ptr) aligned_free(p);
   }

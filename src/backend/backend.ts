@@ -222,7 +222,8 @@ export interface Backend {
   depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, g: DepthwiseGeometry): void;
   /**
    * Optional, inference only (no backward): out = act(maxPool2d(conv2d(x, w), pg) (+ bias)) in one
-   * pass, bit-identical to running the three kernels; pg pools the convolution's output.
+   * pass, bit-identical to running the three kernels; pg pools the convolution's output. winograd:
+   * a 3x3 stride-1 convolution may run as Winograd F(2x2, 3x3) (equal to rounding, batch-invariant).
    */
   conv2dMaxPool?(
     x: Float32Array,
@@ -232,6 +233,7 @@ export interface Backend {
     cg: Conv2dGeometry,
     pg: Pool2dGeometry,
     act: BiasActivation,
+    winograd?: boolean,
   ): void;
   // maxPool2d: x [N,H,W,C] -> out [N,OH,OW,C], argmax [N,OH,OW,C] (flat index into x, -1 if window all padding)
   // argmax null: only the maxima (inference, no backward to come)

@@ -76,6 +76,7 @@ export interface NativeAddon {
     convGeom: Float64Array,
     poolGeom: Float64Array,
     act: number,
+    winograd: number,
   ): void;
   maxPool2d(x: Float32Array, out: Float32Array, argmax: Int32Array | null, geom: Float64Array): void;
   maxPool2dBackward(dy: Float32Array, argmax: Int32Array, dx: Float32Array, geom: Float64Array): void;
@@ -389,8 +390,8 @@ function makeBackend(n: NativeAddon): Backend {
       n.depthwiseConv2dBackpropFilter(x, dy, dw, conv(g, g.multiplier));
     },
 
-    conv2dMaxPool(x, w, bias, out, cg, pg, act) {
-      n.conv2dMaxPool(x, w, bias, out, conv(cg, 1), pool(pg, poolGeom), act === 'relu' ? 1 : 0);
+    conv2dMaxPool(x, w, bias, out, cg, pg, act, winograd) {
+      n.conv2dMaxPool(x, w, bias, out, conv(cg, 1), pool(pg, poolGeom), act === 'relu' ? 1 : 0, winograd ? 1 : 0);
     },
     maxPool2d(x, out, argmax, g) {
       n.maxPool2d(x, out, argmax, pool(g));

@@ -1,7 +1,8 @@
 /**
  * Inference-only fusion of conv2d -> maxPool2d -> bias + relu/linear (the order
  * src/model/conv-pool.ts rewrites a Conv2D + MaxPooling2D pair into) as one backend call, when the
- * backend has it and no gradient can follow. The result is bit-identical to the three ops.
+ * backend has it and no gradient can follow. The result is bit-identical to the three ops (unless
+ * Winograd convolutions are enabled, see setWinogradInference).
  */
 import type { BiasActivation } from '../backend/backend.js';
 import { backend } from '../backend/index.js';
@@ -11,6 +12,25 @@ import { Tensor } from '../tensor/tensor.js';
 import { type Conv2dOptions, conv2dPlan } from './conv.js';
 import { type Pool2dOptions, pool2dPlan } from './pool.js';
 import { toFloat } from './util.js';
+
+let winograd = false;
+
+/**
+ * Let inference run 3x3, stride-1 convolutions (of at least 8 channels in and out) that feed a
+ * max-pool as Winograd F(2x2, 3x3): 2.25x fewer multiplies, about 1.4x faster on the seed CNN's
+ * second layer, equal to the direct convolution to float rounding (~1e-6 relative), and still
+ * independent of the batch an image comes in. Off by default, so that predictions equal the
+ * training forward pass bit for bit; the model server turns it on (config.json "convolution").
+ * @example setWinogradInference(true); model.predict(images);
+ */
+export function setWinogradInference(enabled: boolean): void {
+  winograd = enabled;
+}
+
+/** Whether inference may use Winograd convolutions (see setWinogradInference). */
+export function winogradInference(): boolean {
+  return winograd;
+}
 
 /**
  * `act(maxPool2d(conv2d(x, filter, conv), pool) + bias)` in one pass, or null when the backend has
@@ -42,6 +62,7 @@ export function conv2dMaxPoolInference(
     cp.g,
     pp.g,
     act,
+    winograd,
   );
   return out;
 }

@@ -7,6 +7,7 @@ export * from './arithmetic.js';
 export * from './bias.js';
 export * from './compare.js';
 export * from './conv.js';
+export * from './conv-pool.js';
 export * from './losses.js';
 export * from './math.js';
 export * from './matmul.js';

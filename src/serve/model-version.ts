@@ -179,7 +179,12 @@ export class ModelVersion {
   /** Load every instance, then warm each up with one all-zeros batch; resolves when ready. */
   async load(): Promise<void> {
     try {
-      const data = { dir: this.dir, runnerModule: this.runnerModule, nativeThreads: this.nativeThreads };
+      const data = {
+        dir: this.dir,
+        runnerModule: this.runnerModule,
+        nativeThreads: this.nativeThreads,
+        winograd: this.config.convolution === 'winograd',
+      };
       for (let i = 0; i < Math.max(1, this.config.instanceCount); i++) this.instances.push(new Instance(this, data));
       const sigs = await Promise.all(this.instances.map((inst) => inst.start()));
       const sig = sigs[0] as ServingSignature;

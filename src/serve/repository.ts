@@ -43,6 +43,14 @@ export function readModelConfig(dir: string, overrides: Partial<ModelConfig> = {
   num('maxQueueSize', 1);
   num('timeoutMs', 1);
   num('instanceCount', 1);
+  if (raw.convolution !== undefined) {
+    if (raw.convolution !== 'winograd' && raw.convolution !== 'direct') {
+      throw new ValueError(
+        `${file}: 'convolution' expected "winograd" or "direct", got ${JSON.stringify(raw.convolution)}`,
+      );
+    }
+    config.convolution = raw.convolution;
+  }
   if (raw.versionPolicy !== undefined) config.versionPolicy = parsePolicy(raw.versionPolicy, file);
   if (raw.labels !== undefined) {
     const labels = raw.labels as Record<string, unknown>;

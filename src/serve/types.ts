@@ -76,6 +76,13 @@ export interface ModelConfig {
   versionPolicy: VersionPolicy;
   /** Version labels: `{ "stable": 1, "canary": 2 }`. */
   labels: Record<string, number>;
+  /**
+   * How inference runs 3x3 convolutions that feed a max-pool: 'winograd' (default) uses Winograd
+   * F(2x2, 3x3), about 1.4x faster on the seed CNN and equal to the direct convolution to float
+   * rounding (~1e-6 relative); 'direct' gives model.predict's bits exactly. Either way a request's
+   * answer does not depend on the batch it ran in.
+   */
+  convolution: 'winograd' | 'direct';
   /** Optional renames of the signature's input / output names, in signature order. */
   inputNames?: string[];
   outputNames?: string[];
@@ -87,6 +94,7 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   maxQueueSize: 1024,
   timeoutMs: 30_000,
   instanceCount: 1,
+  convolution: 'winograd',
   versionPolicy: { latest: 1 },
   labels: {},
 };

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setNativeThreads } from '../backend/native.js';
+import { setWinogradInference } from '../ops/conv-pool.js';
 import type { DType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { ModelRunner, OutputTensor, RunnerModule, WireTensor } from './types.js';
@@ -14,6 +15,8 @@ interface InitData {
   runnerModule: string;
   /** Native thread-pool size; undefined = auto (see defaultNativeThreads). */
   nativeThreads?: number;
+  /** Winograd convolutions for inference (config.json "convolution"). */
+  winograd?: boolean;
 }
 
 interface InferMessage {
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
   let runner: ModelRunner;
   try {
     if (!process.env.TESSERA_NUM_THREADS) setNativeThreads(init.nativeThreads ?? defaultNativeThreads());
+    setWinogradInference(init.winograd === true);
     const mod = (await import(init.runnerModule)) as RunnerModule;
     runner = await mod.createRunner(init.dir);
   } catch (e) {

@@ -11,7 +11,7 @@ import { loadNativeAddon } from '../../src/backend/native.js';
 import { relu } from '../../src/ops/activations.js';
 import { biasAdd } from '../../src/ops/bias.js';
 import { conv2d } from '../../src/ops/conv.js';
-import { conv2dMaxPoolInference } from '../../src/ops/conv-pool.js';
+import { conv2dMaxPoolInference, setWinogradInference } from '../../src/ops/conv-pool.js';
 import { maxPool2d } from '../../src/ops/pool.js';
 import { noGrad } from '../../src/tensor/engine.js';
 import { Random } from '../../src/tensor/random.js';
@@ -84,6 +84,56 @@ describe('conv2dMaxPoolInference', { skip: !hasNativeBackend() && 'the native ad
       { numRuns, seed: 11 },
     );
   }
+
+  it('with Winograd: 3x3 convolutions equal the ops to rounding, and an image gives the same bits in any batch', () => {
+    const addon = loadNativeAddon();
+    setWinogradInference(true);
+    try {
+      for (const isa of [1, 2, 0]) {
+        addon?.forceIsa(isa);
+        for (const [n, h, w, c, oc, padding, pool] of [
+          [7, 13, 13, 32, 64, 'valid', 2],
+          [3, 9, 12, 8, 20, 'same', 2],
+          [2, 6, 7, 13, 9, 'valid', 1],
+          [5, 10, 10, 16, 16, 'same', 3],
+        ] as const) {
+          const x = new Tensor(values(n * h * w * c, n + h, true), [n, h, w, c], 'float32');
+          const f = new Tensor(values(9 * c * oc, c + oc, false), [3, 3, c, oc], 'float32');
+          const b = new Tensor(values(oc, oc, false), [oc], 'float32');
+          const poolOpts = { poolSize: pool, strides: pool };
+          const want = biasAdd(maxPool2d(conv2d(x, f, { padding }), poolOpts), b, { activation: 'relu' }).dataSync();
+          const got = noGrad(() => conv2dMaxPoolInference(x, f, b, 'relu', { padding }, poolOpts))!.dataSync();
+          assert.equal(got.length, want.length);
+          let differs = 0;
+          for (let i = 0; i < want.length; i++) {
+            const e = want[i]!;
+            if (Number.isNaN(e)) {
+              assert.ok(Number.isNaN(got[i]!), `element ${i}: NaN expected`);
+              continue;
+            }
+            if (!Object.is(got[i], e)) differs++;
+            assert.ok(
+              Math.abs(got[i]! - e) <= 1e-5 * (1 + Math.abs(e)),
+              `element ${i}: ${got[i]} vs ${e} (isa ${isa})`,
+            );
+          }
+          if (c >= 16) assert.ok(differs > 0, 'the Winograd path ran (some values differ by rounding)');
+          // Each image alone gives the bits it got in the batch.
+          const per = got.length / n;
+          for (let k = 0; k < n; k++) {
+            const xk = new Tensor(x.dataSync().slice(k * h * w * c, (k + 1) * h * w * c), [1, h, w, c], 'float32');
+            const alone = noGrad(() => conv2dMaxPoolInference(xk, f, b, 'relu', { padding }, poolOpts))!.dataSync();
+            for (let i = 0; i < per; i++)
+              if (!Object.is(alone[i], got[k * per + i]))
+                assert.fail(`image ${k} element ${i}: alone ${alone[i]} vs batched ${got[k * per + i]}`);
+          }
+        }
+      }
+    } finally {
+      addon?.forceIsa(0);
+      setWinogradInference(false);
+    }
+  });
 
   it('declines when a gradient could flow, so training keeps its backward', () => {
     const x = new Tensor(values(2 * 6 * 6, 5, false), [2, 6, 6, 1], 'float32');

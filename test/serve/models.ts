@@ -26,6 +26,19 @@ export function convModel(seed = 2): Model {
   ]);
 }
 
+/** conv 8 3x3 relu [10, 10, 1] -> maxpool 2 -> conv 16 3x3 relu -> maxpool 2 -> flatten -> dense 3 softmax (its second conv may run as Winograd). */
+export function cnn2Model(seed = 4): Model {
+  setSeed(seed);
+  return sequential([
+    new Conv2D({ filters: 8, kernelSize: 3, activation: 'relu', inputShape: [10, 10, 1] }),
+    new MaxPooling2D({ poolSize: 2 }),
+    new Conv2D({ filters: 16, kernelSize: 3, activation: 'relu' }),
+    new MaxPooling2D({ poolSize: 2 }),
+    new Flatten(),
+    new Dense({ units: 3, activation: 'softmax' }),
+  ]);
+}
+
 /** Save `model` as `<repo>/<name>/<version>`, with an optional config.json. */
 export async function addModel(
   repo: string,

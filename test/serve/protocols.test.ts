@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { createRunner } from '../../src/serve/runner.js';
 import { type ModelServer, startServer } from '../../src/serve/server.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { addModel, convModel, denseModel } from './models.js';
+import { addModel, cnn2Model, convModel, denseModel } from './models.js';
 import { call, SILENT, tempRepo } from './util.js';
 
 let server: ModelServer;
@@ -24,6 +24,9 @@ before(async () => {
   await addModel(repo, 'dense', 1, denseModel());
   await addModel(repo, 'dense_nb', 1, denseModel(), { maxBatchSize: 0 });
   await addModel(repo, 'conv', 1, convModel());
+  const cnn2 = cnn2Model();
+  await addModel(repo, 'cnn2', 1, cnn2);
+  await addModel(repo, 'cnn2_direct', 1, cnn2, { convolution: 'direct' });
   const runner = await createRunner(`${repo}/dense/1`);
   inName = runner.signature.inputs[0]!.name;
   outName = runner.signature.outputs[0]!.name;
@@ -140,6 +143,30 @@ describe('KServe V2', () => {
     assert.deepEqual(r.json().outputs[0].data, Array.from(want));
     const probs = r.json().outputs[0].data as number[];
     assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+  });
+
+  test('convolution "direct" gives model.predict bit for bit; the default Winograd agrees to rounding', async () => {
+    const runner = await createRunner(`${repo}/cnn2/1`);
+    const cin = runner.signature.inputs[0]!.name;
+    const imgs = Array.from({ length: 300 }, (_, i) => Math.round(Math.sin(i * 0.7) * 100) / 100);
+    const want = Array.from(
+      (
+        runner.infer({ [cin]: new Tensor(new Float32Array(imgs), [3, 10, 10, 1]) })[
+          runner.signature.outputs[0]!.name
+        ] as Tensor
+      ).dataSync(),
+    );
+    const ask = async (model: string) => {
+      const r = await call(`${server.url}/v2/models/${model}/infer`, {
+        json: { inputs: [{ name: cin, shape: [3, 10, 10, 1], datatype: 'FP32', data: imgs }] },
+      });
+      assert.equal(r.status, 200, r.body.toString());
+      return r.json().outputs[0].data as number[];
+    };
+    assert.deepEqual(await ask('cnn2_direct'), want);
+    const wino = await ask('cnn2');
+    assert.equal(wino.length, want.length);
+    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(wino[i]! - want[i]!) < 1e-5, `${wino[i]} vs ${want[i]}`);
   });
 });
 

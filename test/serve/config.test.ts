@@ -1,0 +1,28 @@
+/** models/<name>/config.json: defaults, accepted values, and errors that name the field. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ValueError } from 'tessera';
+import { readModelConfig } from '../../src/serve/repository.js';
+
+const dirWith = (config: unknown) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+};
+
+test('convolution: winograd by default, direct on request, anything else a ValueError naming it', () => {
+  assert.equal(readModelConfig(mkdtempSync(join(tmpdir(), 'tessera-config-'))).convolution, 'winograd');
+  assert.equal(readModelConfig(dirWith({ convolution: 'direct' })).convolution, 'direct');
+  assert.equal(readModelConfig(dirWith({ convolution: 'winograd', maxBatchSize: 8 })).maxBatchSize, 8);
+  assert.throws(
+    () => readModelConfig(dirWith({ convolution: 'fft' })),
+    (e: Error) => e instanceof ValueError && /'convolution' expected "winograd" or "direct", got "fft"/.test(e.message),
+  );
+  assert.throws(
+    () => readModelConfig(dirWith({ maxBatchSize: -1 })),
+    (e: Error) => e instanceof ValueError && /'maxBatchSize' expected a number >= 0, got -1/.test(e.message),
+  );
+});
