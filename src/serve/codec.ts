@@ -92,8 +92,33 @@ export function fmtDims(shape: readonly (number | null)[]): string {
   return `[${shape.map((d) => (d === null ? -1 : d)).join(', ')}]`;
 }
 
+/**
+ * Request tensors are carved out of shared slabs: a view on an existing ArrayBuffer costs about a
+ * quarter of an ArrayBuffer of its own (which V8 allocates outside the heap and sweeps later), and
+ * the batcher copies request tensors into the batch anyway. Tensors over an eighth of a slab get
+ * their own buffer (then an unbatched request can still be transferred without a copy).
+ */
+const SLAB_BYTES = 1 << 20;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
 function allocFor(dtype: DType, n: number): TypedArray {
-  return dtype === 'float32' ? new Float32Array(n) : dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);
+  const width = dtype === 'float32' || dtype === 'int32' ? 4 : 1;
+  const bytes = n * width;
+  if (bytes > SLAB_BYTES / 8) {
+    return dtype === 'float32' ? new Float32Array(n) : dtype === 'int32' ? new Int32Array(n) : new Uint8Array(n);
+  }
+  let at = (slabUsed + 7) & ~7;
+  if (at + bytes > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    at = 0;
+  }
+  slabUsed = at + bytes;
+  return dtype === 'float32'
+    ? new Float32Array(slab, at, n)
+    : dtype === 'int32'
+      ? new Int32Array(slab, at, n)
+      : new Uint8Array(slab, at, n);
 }
 
 /** Whether a model takes a batch dim first on every input (then requests batch together). */
@@ -488,7 +513,7 @@ function viewOf(buf: Buffer, dtype: DType, n: number): TypedArray {
       : new Int32Array(buf.buffer, buf.byteOffset, n);
   }
   const out = allocFor(dtype, n);
-  new Uint8Array(out.buffer).set(buf);
+  new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(buf);
   return out;
 }
 
