@@ -876,54 +876,119 @@ void pool_epi(const float* y, float* out, const float* bias, const PoolGeom& p, 
   pool_epi_generic(y, out, bias, p, images, relu);
 }
 
-// ---- Winograd F(2x2, 3x3) (inference) -------------------------------------------------------------
-// A 3x3, stride-1, undilated convolution computed on 2x2 output tiles: Y = A^T [(G g G^T) . (B^T d B)] A
-// (Lavin & Gray, 2015). The elementwise products over the channels become 16 GEMMs of
-// [tiles x C] x [C x OC], with 16 multiplies per 4 outputs instead of 36: 2.25x fewer in the GEMMs
-// (a little less with partial edge tiles). The transforms only add, subtract and halve. Results
-// differ from the direct convolution by rounding (relative error ~1e-6); each output depends only
-// on its own tile, the filters and a GEMM row, which does not depend on the rows computed with it,
-// so an image gives the same bits in any batch.
+// ---- Winograd F(4x4, 3x3) and F(2x2, 3x3) (inference) ---------------------------------------------
+// A 3x3, stride-1, undilated convolution computed on output tiles: Y = A^T [(G g G^T) . (B^T d B)] A
+// (Lavin & Gray, 2015). The elementwise products over the channels become (tile+2)^2 GEMMs of
+// [tiles x C] x [C x OC]: F(4x4) takes 36 multiplies per 16 outputs instead of 144 (4x fewer),
+// F(2x2) 16 per 4 (2.25x), a little less with partial edge tiles. F(4x4) is used whenever the
+// output has room for one 4x4 tile: the choice depends on the layer, never on the batch. Results
+// differ from the direct convolution by rounding (~2e-6 relative on the seed CNN); each output
+// depends only on its own tile, the filters and a GEMM row, which does not depend on the rows
+// computed with it, so an image gives the same bits in any batch.
 bool winograd_applies(const ConvGeom& g) {
   return g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.C >= 8 && g.OC >= 8 &&
          g.OH >= 2 && g.OW >= 2;
 }
 
-// U[xi][c][oc] = (G g G^T)[xi] for g = w[., ., c, oc] (HWIO), L::W output channels at a time.
+// The 1-D transforms, per output tile size M (input tile a = M + 2):
+//   F(2x2): G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+//           A^T = [1 1 1 0; 0 1 -1 -1]
+//   F(4x4): G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+//           B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//           A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+// (Lavin & Gray's points 0, +-1 and 0, +-1, +-2), written out without the zero terms.
+template <class L, int M>
+struct Wino;
+
 template <class L>
+struct Wino<L, 2> {
+  using T = typename L::T;
+  static inline void g(const T* x, T* u) {  // u[0..3] = G x[0..2]
+    const T h = L::set1(0.5f), s = L::add(x[0], x[2]);
+    u[0] = x[0];
+    u[1] = L::mul(h, L::add(s, x[1]));
+    u[2] = L::mul(h, L::sub(s, x[1]));
+    u[3] = x[2];
+  }
+  static inline void bt(const T* d, T* v) {  // v[0..3] = B^T d[0..3]
+    v[0] = L::sub(d[0], d[2]);
+    v[1] = L::add(d[1], d[2]);
+    v[2] = L::sub(d[2], d[1]);
+    v[3] = L::sub(d[1], d[3]);
+  }
+  static inline void at(const T* m, T* y) {  // y[0..1] = A^T m[0..3]
+    y[0] = L::add(L::add(m[0], m[1]), m[2]);
+    y[1] = L::sub(L::sub(m[1], m[2]), m[3]);
+  }
+};
+
+template <class L>
+struct Wino<L, 4> {
+  using T = typename L::T;
+  static inline void g(const T* x, T* u) {  // u[0..5] = G x[0..2]
+    const T s = L::add(x[0], x[2]);
+    const T c = L::add(L::mul(L::set1(1.f / 24), x[0]), L::mul(L::set1(1.f / 6), x[2]));
+    const T d = L::mul(L::set1(1.f / 12), x[1]);
+    u[0] = L::mul(L::set1(0.25f), x[0]);
+    u[1] = L::mul(L::set1(-1.f / 6), L::add(s, x[1]));
+    u[2] = L::mul(L::set1(-1.f / 6), L::sub(s, x[1]));
+    u[3] = L::add(c, d);
+    u[4] = L::sub(c, d);
+    u[5] = x[2];
+  }
+  static inline void bt(const T* d, T* v) {  // v[0..5] = B^T d[0..5]
+    const T four = L::set1(4.f), five = L::set1(5.f), two = L::set1(2.f);
+    const T t1 = L::sub(d[4], L::mul(four, d[2])), t2 = L::sub(d[3], L::mul(four, d[1]));
+    const T t3 = L::sub(d[4], d[2]), t4 = L::mul(two, L::sub(d[3], d[1]));
+    v[0] = L::add(L::sub(L::mul(four, d[0]), L::mul(five, d[2])), d[4]);
+    v[1] = L::add(t1, t2);
+    v[2] = L::sub(t1, t2);
+    v[3] = L::add(t3, t4);
+    v[4] = L::sub(t3, t4);
+    v[5] = L::add(L::sub(L::mul(four, d[1]), L::mul(five, d[3])), d[5]);
+  }
+  static inline void at(const T* m, T* y) {  // y[0..3] = A^T m[0..5]
+    const T p1 = L::add(m[1], m[2]), n1 = L::sub(m[1], m[2]), p3 = L::add(m[3], m[4]), n3 = L::sub(m[3], m[4]);
+    y[0] = L::add(L::add(m[0], p1), p3);
+    y[1] = L::add(n1, L::mul(L::set1(2.f), n3));
+    y[2] = L::add(p1, L::mul(L::set1(4.f), p3));
+    y[3] = L::add(L::add(n1, L::mul(L::set1(8.f), n3)), m[5]);
+  }
+};
+
+// U[xi][c][oc] = (G g G^T)[xi] for g = w[., ., c, oc] (HWIO); output channels [oc0, oc1), L::W at a time.
+template <class L, int M>
 inline void wino_filters_lanes(const float* w, float* U, int64_t C, int64_t OC, int64_t oc0, int64_t oc1) {
   using T = typename L::T;
+  constexpr int A = M + 2;
   const int64_t CO = C * OC;
-  const T half = L::set1(0.5f);
   for (int64_t c = 0; c < C; c++) {
     for (int64_t oc = oc0; oc + L::W <= oc1; oc += L::W) {
       const float* g = w + c * OC + oc;  // tap (ky, kx) at g[(ky*3+kx)*CO]
       float* u = U + c * OC + oc;
-      T t[4][3];
+      T t[A][3];
       for (int kx = 0; kx < 3; kx++) {
-        const T g0 = L::load(g + kx * CO), g1 = L::load(g + (3 + kx) * CO), g2 = L::load(g + (6 + kx) * CO);
-        t[0][kx] = g0;
-        t[1][kx] = L::mul(half, L::add(L::add(g0, g1), g2));
-        t[2][kx] = L::mul(half, L::add(L::sub(g0, g1), g2));
-        t[3][kx] = g2;
+        const T col[3] = {L::load(g + kx * CO), L::load(g + (3 + kx) * CO), L::load(g + (6 + kx) * CO)};
+        T r[A];
+        Wino<L, M>::g(col, r);
+        for (int i = 0; i < A; i++) t[i][kx] = r[i];
       }
-      for (int r = 0; r < 4; r++) {
-        const T e0 = t[r][0], e1 = t[r][1], e2 = t[r][2];
-        L::store(u + (r * 4 + 0) * CO, e0);
-        L::store(u + (r * 4 + 1) * CO, L::mul(half, L::add(L::add(e0, e1), e2)));
-        L::store(u + (r * 4 + 2) * CO, L::mul(half, L::add(L::sub(e0, e1), e2)));
-        L::store(u + (r * 4 + 3) * CO, e2);
+      for (int i = 0; i < A; i++) {
+        T r[A];
+        Wino<L, M>::g(t[i], r);
+        for (int j = 0; j < A; j++) L::store(u + (i * A + j) * CO, r[j]);
       }
     }
   }
 }
 
-// V[xi][t][c] = (B^T d B)[xi] for the 4x4 input patch d of each tile t of images [n0, n1) (zero
-// outside the image), tiles numbered from 0 for image n0; channels [c0, c1), L::W at a time.
-template <class L>
+// V[xi][t][c] = (B^T d B)[xi] for the input patch d of each tile t of images [n0, n1) (zero outside
+// the image), tiles numbered from 0 for image n0; channels [c0, c1), L::W at a time.
+template <class L, int M>
 inline void wino_inputs_lanes(const float* x, float* V, const ConvGeom& g, int64_t n0, int64_t n1, int64_t tilesH,
                               int64_t tilesW, int64_t c0, int64_t c1) {
   using T = typename L::T;
+  constexpr int A = M + 2;
   const int64_t C = g.C, TC = (n1 - n0) * tilesH * tilesW * C;
   alignas(64) static const float zero[16] = {};
   int64_t t = 0;
@@ -931,29 +996,25 @@ inline void wino_inputs_lanes(const float* x, float* V, const ConvGeom& g, int64
     const float* xn = x + n * g.H * g.W * C;
     for (int64_t ty = 0; ty < tilesH; ty++) {
       for (int64_t tx = 0; tx < tilesW; tx++, t++) {
-        const int64_t iy0 = ty * 2 - g.PT, ix0 = tx * 2 - g.PL;
-        const bool inside = iy0 >= 0 && iy0 + 4 <= g.H && ix0 >= 0 && ix0 + 4 <= g.W;
+        const int64_t iy0 = ty * M - g.PT, ix0 = tx * M - g.PL;
+        const bool inside = iy0 >= 0 && iy0 + A <= g.H && ix0 >= 0 && ix0 + A <= g.W;
         for (int64_t c = c0; c + L::W <= c1; c += L::W) {
-          T d[4][4];
-          for (int r = 0; r < 4; r++)
-            for (int q = 0; q < 4; q++) {
+          T d[A][A];  // d[r][q]: B^T applied down each column q
+          for (int q = 0; q < A; q++) {
+            T col[A], v[A];
+            for (int r = 0; r < A; r++) {
               const int64_t iy = iy0 + r, ix = ix0 + q;
-              d[r][q] = (inside || (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W)) ? L::load(xn + (iy * g.W + ix) * C + c)
-                                                                                  : L::load(zero);
+              col[r] = (inside || (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W)) ? L::load(xn + (iy * g.W + ix) * C + c)
+                                                                                : L::load(zero);
             }
-          float* v = V + t * C + c;
-          for (int q = 0; q < 4; q++) {
-            const T d0 = d[0][q], d1 = d[1][q], d2 = d[2][q], d3 = d[3][q];
-            d[0][q] = L::sub(d0, d2);
-            d[1][q] = L::add(d1, d2);
-            d[2][q] = L::sub(d2, d1);
-            d[3][q] = L::sub(d1, d3);
+            Wino<L, M>::bt(col, v);
+            for (int r = 0; r < A; r++) d[r][q] = v[r];
           }
-          for (int r = 0; r < 4; r++) {
-            L::store(v + (r * 4 + 0) * TC, L::sub(d[r][0], d[r][2]));
-            L::store(v + (r * 4 + 1) * TC, L::add(d[r][1], d[r][2]));
-            L::store(v + (r * 4 + 2) * TC, L::sub(d[r][2], d[r][1]));
-            L::store(v + (r * 4 + 3) * TC, L::sub(d[r][1], d[r][3]));
+          float* out = V + t * C + c;
+          for (int r = 0; r < A; r++) {
+            T v[A];
+            Wino<L, M>::bt(d[r], v);
+            for (int q = 0; q < A; q++) L::store(out + (r * A + q) * TC, v[q]);
           }
         }
       }
@@ -961,35 +1022,35 @@ inline void wino_inputs_lanes(const float* x, float* V, const ConvGeom& g, int64
   }
 }
 
-// y[n][oy][ox][oc] = (A^T m A) for each tile's 4x4 products m = Mo[xi][t][oc], cropped to the image;
+// y[n][oy][ox][oc] = (A^T m A) for each tile's products m = Mo[xi][t][oc], cropped to the image;
 // output channels [oc0, oc1), L::W at a time.
-template <class L>
+template <class L, int M>
 inline void wino_outputs_lanes(const float* Mo, float* y, const ConvGeom& g, int64_t images, int64_t tilesH,
                                int64_t tilesW, int64_t oc0, int64_t oc1) {
   using T = typename L::T;
+  constexpr int A = M + 2;
   const int64_t OC = g.OC, TO = images * tilesH * tilesW * OC;
   int64_t t = 0;
   for (int64_t n = 0; n < images; n++) {
     float* yn = y + n * g.OH * g.OW * OC;
     for (int64_t ty = 0; ty < tilesH; ty++) {
       for (int64_t tx = 0; tx < tilesW; tx++, t++) {
-        const int64_t oy = ty * 2, ox = tx * 2;
-        const bool y1ok = oy + 1 < g.OH, x1ok = ox + 1 < g.OW;
-        float* o00 = yn + (oy * g.OW + ox) * OC;
+        const int64_t oy = ty * M, ox = tx * M;
+        const int64_t rows = std::min<int64_t>(M, g.OH - oy), cols = std::min<int64_t>(M, g.OW - ox);
         for (int64_t oc = oc0; oc + L::W <= oc1; oc += L::W) {
           const float* m = Mo + t * OC + oc;
-          T s0[4], s1[4];
-          for (int q = 0; q < 4; q++) {
-            const T m0 = L::load(m + q * TO), m1 = L::load(m + (4 + q) * TO), m2 = L::load(m + (8 + q) * TO),
-                    m3 = L::load(m + (12 + q) * TO);
-            s0[q] = L::add(L::add(m0, m1), m2);
-            s1[q] = L::sub(L::sub(m1, m2), m3);
+          T s[M][A];  // A^T applied down each column q
+          for (int q = 0; q < A; q++) {
+            T col[A], r[M];
+            for (int i = 0; i < A; i++) col[i] = L::load(m + (i * A + q) * TO);
+            Wino<L, M>::at(col, r);
+            for (int i = 0; i < M; i++) s[i][q] = r[i];
           }
-          L::store(o00 + oc, L::add(L::add(s0[0], s0[1]), s0[2]));
-          if (x1ok) L::store(o00 + OC + oc, L::sub(L::sub(s0[1], s0[2]), s0[3]));
-          if (y1ok) {
-            L::store(o00 + g.OW * OC + oc, L::add(L::add(s1[0], s1[1]), s1[2]));
-            if (x1ok) L::store(o00 + g.OW * OC + OC + oc, L::sub(L::sub(s1[1], s1[2]), s1[3]));
+          for (int i = 0; i < rows; i++) {
+            T r[M];
+            Wino<L, M>::at(s[i], r);
+            float* o = yn + ((oy + i) * g.OW + ox) * OC + oc;
+            for (int j = 0; j < cols; j++) L::store(o + j * OC, r[j]);
           }
         }
       }
@@ -997,37 +1058,48 @@ inline void wino_outputs_lanes(const float* Mo, float* y, const ConvGeom& g, int
   }
 }
 
-// Vector lanes over the multiple-of-W part of the channels, one lane for the rest.
-template <class L>
+// Vector lanes over the multiple-of-W part of the channels, one lane for the rest; then one entry
+// point per ISA and tile size.
+template <class L, int M>
 inline void wino_filters_v(const float* w, float* U, int64_t C, int64_t OC) {
   const int64_t v = OC / L::W * L::W;
-  wino_filters_lanes<L>(w, U, C, OC, 0, v);
-  wino_filters_lanes<Lanes1>(w, U, C, OC, v, OC);
+  wino_filters_lanes<L, M>(w, U, C, OC, 0, v);
+  wino_filters_lanes<Lanes1, M>(w, U, C, OC, v, OC);
 }
-template <class L>
+template <class L, int M>
 inline void wino_inputs_v(const float* x, float* V, const ConvGeom& g, int64_t n0, int64_t n1, int64_t th, int64_t tw) {
   const int64_t v = g.C / L::W * L::W;
-  wino_inputs_lanes<L>(x, V, g, n0, n1, th, tw, 0, v);
-  wino_inputs_lanes<Lanes1>(x, V, g, n0, n1, th, tw, v, g.C);
+  wino_inputs_lanes<L, M>(x, V, g, n0, n1, th, tw, 0, v);
+  wino_inputs_lanes<Lanes1, M>(x, V, g, n0, n1, th, tw, v, g.C);
 }
-template <class L>
+template <class L, int M>
 inline void wino_outputs_v(const float* Mo, float* y, const ConvGeom& g, int64_t images, int64_t th, int64_t tw) {
   const int64_t v = g.OC / L::W * L::W;
-  wino_outputs_lanes<L>(Mo, y, g, images, th, tw, 0, v);
-  wino_outputs_lanes<Lanes1>(Mo, y, g, images, th, tw, v, g.OC);
+  wino_outputs_lanes<L, M>(Mo, y, g, images, th, tw, 0, v);
+  wino_outputs_lanes<Lanes1, M>(Mo, y, g, images, th, tw, v, g.OC);
 }
 
-#define TSR_WINO(SUFFIX, ATTR, L)                                                                              \
-  ATTR void wino_filters_##SUFFIX(const float* w, float* U, int64_t C, int64_t OC) {                          \
-    wino_filters_v<L>(w, U, C, OC);                                                                            \
-  }                                                                                                            \
-  ATTR void wino_inputs_##SUFFIX(const float* x, float* V, const ConvGeom& g, int64_t n0, int64_t n1,         \
-                                 int64_t th, int64_t tw) {                                                     \
-    wino_inputs_v<L>(x, V, g, n0, n1, th, tw);                                                                 \
-  }                                                                                                            \
-  ATTR void wino_outputs_##SUFFIX(const float* Mo, float* y, const ConvGeom& g, int64_t images, int64_t th, \
-                                  int64_t tw) {                                                                \
-    wino_outputs_v<L>(Mo, y, g, images, th, tw);                                                               \
+// The three transforms of one ISA, for either tile size (tile: 2 or 4).
+#define TSR_WINO(SUFFIX, ATTR, L)                                                                               \
+  ATTR void wino_filters_##SUFFIX(int tile, const float* w, float* U, int64_t C, int64_t OC) {               \
+    if (tile == 4)                                                                                              \
+      wino_filters_v<L, 4>(w, U, C, OC);                                                                        \
+    else                                                                                                        \
+      wino_filters_v<L, 2>(w, U, C, OC);                                                                        \
+  }                                                                                                             \
+  ATTR void wino_inputs_##SUFFIX(int tile, const float* x, float* V, const ConvGeom& g, int64_t n0, int64_t n1, \
+                                 int64_t th, int64_t tw) {                                                      \
+    if (tile == 4)                                                                                              \
+      wino_inputs_v<L, 4>(x, V, g, n0, n1, th, tw);                                                             \
+    else                                                                                                        \
+      wino_inputs_v<L, 2>(x, V, g, n0, n1, th, tw);                                                             \
+  }                                                                                                             \
+  ATTR void wino_outputs_##SUFFIX(int tile, const float* Mo, float* y, const ConvGeom& g, int64_t images,      \
+                                  int64_t th, int64_t tw) {                                                     \
+    if (tile == 4)                                                                                              \
+      wino_outputs_v<L, 4>(Mo, y, g, images, th, tw);                                                           \
+    else                                                                                                        \
+      wino_outputs_v<L, 2>(Mo, y, g, images, th, tw);                                                           \
   }
 TSR_WINO(generic, , Lanes1)
 #if defined(__x86_64__)
@@ -1051,23 +1123,39 @@ TSR_WINO(avx2, __attribute__((target("avx2,fma"), flatten)), Lanes256)
 #define TSR_WINO_CALL(FN, ...) FN##_generic(__VA_ARGS__)
 #endif
 
+// Whether x[0, n) holds no NaN or infinity (an all-ones exponent); an integer OR, so it vectorises.
+bool all_finite(const float* x, int64_t n) {
+  uint32_t bad = 0;
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t u;
+    std::memcpy(&u, x + i, 4);
+    bad |= uint32_t((u & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+
+// Output tile size: F(4x4, 3x3) when the output has room for a 4x4 tile, else F(2x2, 3x3).
+int winograd_tile(const ConvGeom& g) { return g.OH >= 4 && g.OW >= 4 ? 4 : 2; }
+
 // conv output of images [n0, n1) into y (the chunk's images from y[0]); U: the transformed filters.
-void winograd_chunk(const float* x, const float* U, float* y, const ConvGeom& g, int64_t n0, int64_t n1) {
-  const int64_t tilesH = (g.OH + 1) / 2, tilesW = (g.OW + 1) / 2;
+void winograd_chunk(const float* x, const float* U, float* y, const ConvGeom& g, int64_t n0, int64_t n1, int tile) {
+  const int a = tile + 2, a2 = a * a;
+  const int64_t tilesH = (g.OH + tile - 1) / tile, tilesW = (g.OW + tile - 1) / tile;
   const int64_t T = (n1 - n0) * tilesH * tilesW;
-  float* V = scratch(2, size_t(16 * T * g.C));
-  float* Mo = scratch(5, size_t(16 * T * g.OC));
-  TSR_WINO_CALL(wino_inputs, x, V, g, n0, n1, tilesH, tilesW);
-  for (int xi = 0; xi < 16; xi++)
+  float* V = scratch(2, size_t(a2 * T * g.C));
+  float* Mo = scratch(5, size_t(a2 * T * g.OC));
+  TSR_WINO_CALL(wino_inputs, tile, x, V, g, n0, n1, tilesH, tilesW);
+  for (int xi = 0; xi < a2; xi++)
     gemm_serial(T, g.OC, g.C, V + xi * T * g.C, g.C, 1, U + xi * g.C * g.OC, g.OC, 1, Mo + xi * T * g.OC, g.OC,
                 false);
-  TSR_WINO_CALL(wino_outputs, Mo, y, g, n1 - n0, tilesH, tilesW);
+  TSR_WINO_CALL(wino_outputs, tile, Mo, y, g, n1 - n0, tilesH, tilesW);
 }
 
 // images per Winograd chunk: about 128 GEMM rows (tiles), the chunk's tiles within ~1 MB
-int64_t winograd_chunk_images(const ConvGeom& g) {
-  const int64_t tiles = ((g.OH + 1) / 2) * ((g.OW + 1) / 2);
-  const int64_t perImage = 16 * tiles * (g.C + g.OC) + g.OH * g.OW * g.OC;
+int64_t winograd_chunk_images(const ConvGeom& g, int tile) {
+  const int a2 = (tile + 2) * (tile + 2);
+  const int64_t tiles = ((g.OH + tile - 1) / tile) * ((g.OW + tile - 1) / tile);
+  const int64_t perImage = a2 * tiles * (g.C + g.OC) + g.OH * g.OW * g.OC;
   const int64_t imgs = std::max<int64_t>(1, (128 + tiles - 1) / tiles);
   return std::max<int64_t>(1, std::min(imgs, (int64_t(1) << 18) / std::max<int64_t>(1, perImage)));
 }
@@ -1079,14 +1167,30 @@ void conv2d_maxpool_f32(const float* x, const float* w, const float* bias, float
   if (g.N == 0 || g.OC == 0 || p.OH * p.OW == 0) return;
   const int64_t yImg = g.OH * g.OW * g.OC, oImg = p.OH * p.OW * p.C, xImg = g.H * g.W * g.C;
   if (winograd && winograd_applies(g)) {
-    float* U = scratch(4, size_t(16 * g.C * g.OC));
-    TSR_WINO_CALL(wino_filters, w, U, g.C, g.OC);
-    const int64_t chunk = winograd_chunk_images(g), chunks = (g.N + chunk - 1) / chunk;
+    const int tile = winograd_tile(g);
+    float* U = scratch(4, size_t((tile + 2) * (tile + 2) * g.C * g.OC));
+    TSR_WINO_CALL(wino_filters, tile, w, U, g.C, g.OC);
+    const int64_t chunk = winograd_chunk_images(g, tile), chunks = (g.N + chunk - 1) / chunk;
+    const int64_t K = g.KH * g.KW * g.C, rowsPer = g.OH * g.OW;
     parallel_range(chunks, 1, 1, [&](int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; k++) {
         const int64_t c0 = k * chunk, c1 = std::min(g.N, c0 + chunk);
         float* y = scratch(3, size_t((c1 - c0) * yImg));
-        winograd_chunk(x, U, y, g, c0, c1);
+        // A NaN or infinity would spread over its whole tile through the transforms, where the
+        // direct convolution keeps it to the windows that contain it: such an image runs direct.
+        for (int64_t n = c0; n < c1;) {
+          if (!all_finite(x + n * xImg, xImg)) {
+            float* col = scratch(2, size_t(rowsPer * K));
+            im2col(x, col, n, n + 1, g);
+            gemm_serial(rowsPer, g.OC, K, col, K, 1, w, g.OC, 1, y + (n - c0) * yImg, g.OC, false);
+            n++;
+            continue;
+          }
+          int64_t e = n + 1;
+          while (e < c1 && all_finite(x + e * xImg, xImg)) e++;
+          winograd_chunk(x, U, y + (n - c0) * yImg, g, n, e, tile);
+          n = e;
+        }
         pool_epi(y, out + c0 * oImg, bias, p, c1 - c0, relu);
       }
     });

@@ -203,7 +203,7 @@ __attribute__((target("avx512f"))) void kernel_avx512_ua(int64_t kc, const float
   }
 }
 
-// ---- few rows (M <= 4, row-major B): C rows = A rows x B without packing B, which for one row
+// ---- few rows (M <= 4, or <= 16 with a small B; row-major B): C rows = A rows x B without packing B, which for one row
 // costs as much as the FMAs themselves (a batch-1 Dense layer). Each C element sees exactly the
 // operations of the packed path: per K block, fma over p in order from zero, then stored or added
 // to C. So a row's result does not depend on how many rows were computed with it (a batched and
@@ -448,7 +448,10 @@ void gemm_serial(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, i
                  int64_t rsB, int64_t csB, float* C, int64_t ldc, bool accumulate) {
 #if defined(__x86_64__)
   const Isa& s = isa();
-  if (M > 0 && M <= 4 && N > 0 && K > 0 && csB == 1 && (&s == &kAvx512 || &s == &kAvx2)) {
+  // Few rows, or a few more against a small B (Winograd's per-point GEMMs at batch 1: 9 rows of
+  // [32 x 64]), where packing B would cost more than streaming it from L1 once per row.
+  if (M > 0 && (M <= 4 || (M <= 16 && K * N <= 4096)) && N > 0 && K > 0 && csB == 1 &&
+      (&s == &kAvx512 || &s == &kAvx2)) {
     const int64_t KC = k_block(K, s.KC);
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);

@@ -223,7 +223,8 @@ export interface Backend {
   /**
    * Optional, inference only (no backward): out = act(maxPool2d(conv2d(x, w), pg) (+ bias)) in one
    * pass, bit-identical to running the three kernels; pg pools the convolution's output. winograd:
-   * a 3x3 stride-1 convolution may run as Winograd F(2x2, 3x3) (equal to rounding, batch-invariant).
+   * a 3x3 stride-1 convolution may run as Winograd F(4x4 or 2x2, 3x3) (to ~1e-5 of the outputs'
+   * scale, batch-invariant).
    */
   conv2dMaxPool?(
     x: Float32Array,
