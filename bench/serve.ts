@@ -9,8 +9,8 @@
  * Bounded: every run lasts DURATION s after a 1 s warm-up; all servers run side by side and the cases
  * are interleaved in ROUNDS rounds, medians reported (about 4 minutes in all).
  *
- * env: BENCH_SERVE_DURATION (s per run, default 3), BENCH_SERVE_ROUNDS (interleaved rounds, medians
- * reported; default 3), BENCH_SERVE_CLIENTS (default "1,16,64"),
+ * env: BENCH_SERVE_DURATION (s per run, default 2), BENCH_SERVE_ROUNDS (interleaved rounds, medians
+ * reported; default 5), BENCH_SERVE_CLIENTS (default "1,16,64"),
  * BENCH_SERVE_PEER=0 skips the peer.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -24,8 +24,8 @@ import { saveModel } from '../src/io/save.js';
 import { setSeed } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
 
-const DURATION = Number(process.env.BENCH_SERVE_DURATION ?? 3);
-const ROUNDS = Number(process.env.BENCH_SERVE_ROUNDS ?? 3);
+const DURATION = Number(process.env.BENCH_SERVE_DURATION ?? 2);
+const ROUNDS = Number(process.env.BENCH_SERVE_ROUNDS ?? 5);
 const CLIENTS = (process.env.BENCH_SERVE_CLIENTS ?? '1,16,64').split(',').map(Number);
 const here = new URL('.', import.meta.url);
 
@@ -336,6 +336,23 @@ async function main(): Promise<void> {
       console.log(
         `target at 1 client: JSON ${Math.round(one.rps)} req/s vs the peer's best ${Math.round(peerOne)} (no slower: ${ok(one.rps >= peerOne)})`,
       );
+    // Paired within each round (the machine's speed drifts between rounds): our JSON figure over
+    // the peer's best in the same round; the median and the range of those ratios.
+    const paired = (clients: number) => {
+      const mine = cases.find(
+        (c) => c.server === 'tessera' && c.body === 'JSON' && c.batching === 'on' && c.clients === clients,
+      );
+      const theirs = cases.filter((c) => c.server === 'fastify+ort' && c.clients === clients);
+      if (!mine || theirs.length === 0) return '';
+      const ratios = mine.runs.map(
+        (r, i) => r.rps / Math.max(...theirs.map((c) => (c.runs[i] as (typeof c.runs)[number]).rps)),
+      );
+      return `${median(ratios).toFixed(2)}x (rounds ${[...ratios]
+        .sort((a, b) => a - b)
+        .map((x) => x.toFixed(2))
+        .join(', ')})`;
+    };
+    console.log(`paired per round, JSON vs the peer's best: ${hi} clients ${paired(hi)}; 1 client ${paired(1)}`);
   }
   const load1 = loadavg()[0] as number;
   console.log(
