@@ -53,25 +53,36 @@ async function main(): Promise<void> {
   const ready = runner;
   port!.on('message', (msg: InferMessage) => {
     let rows = serve(ready, msg);
-    // Light load (a lone request): stay on the core for a moment instead of sleeping, so the next
-    // request finds the thread awake and its caches warm (sleeping, the weights are evicted by the
-    // HTTP thread and the client and a batch-1 answer took about twice as long).
-    let deadline = rows === 1 ? performance.now() + SPIN_MS : 0;
+    // Light load (lone requests, batch after batch): stay on the core for a moment instead of
+    // sleeping, so the next request finds the thread awake and its caches warm (sleeping, the
+    // weights are evicted by the HTTP thread and the client and a batch-1 answer took about twice
+    // as long). A single-row batch between big ones is no reason to spin.
+    let deadline = spinAfter(rows);
     while (deadline > 0 && performance.now() < deadline) {
       const next = receiveMessageOnPort(port!);
       if (!next) continue;
       rows = serve(ready, next.message as InferMessage);
-      deadline = rows === 1 ? performance.now() + SPIN_MS : 0;
+      deadline = spinAfter(rows);
     }
   });
 }
 
 /**
- * How long an idle worker polls for its next request after a single-row batch, in ms. A lone
+ * How long an idle worker polls for its next request after single-row batches, in ms. A lone
  * client's next request comes within a round trip (~0.3 ms here); under load batches have more
- * rows and the worker never spins, so the HTTP thread keeps the other core.
+ * rows and the worker does not spin, so the HTTP thread keeps the other core.
  */
 const SPIN_MS = 0.5;
+
+/** Rows per batch, smoothed over the last few batches. */
+let meanRows = 1;
+
+/** The spin's deadline after a batch of `rows` rows (-1: ran asynchronously), or 0 for none. */
+function spinAfter(rows: number): number {
+  if (rows < 0) return 0;
+  meanRows = 0.75 * meanRows + 0.25 * rows;
+  return rows === 1 && meanRows < 1.5 ? performance.now() + SPIN_MS : 0;
+}
 
 /** Run one message and post its reply; the batch's rows when it ran synchronously, else -1. */
 function serve(runner: ModelRunner, msg: InferMessage): number {
