@@ -297,10 +297,29 @@ int c1_direct_level(const ConvGeom& g) {
   return 0;
 }
 
+// The convolution of images [c0, c1) into out (image c0 at out[0]): im2col (none for a pointwise
+// convolution) and one GEMM, split over the pool when parallelGemm.
+void direct_chunk(const float* x, const float* w, float* out, const ConvGeom& g, int64_t c0, int64_t c1,
+                  bool parallelGemm) {
+  const int64_t K = g.KH * g.KW * g.C, rows = (c1 - c0) * g.OH * g.OW;
+  const float* A;
+  if (is_pointwise(g)) {
+    A = x + c0 * g.H * g.W * g.C;
+  } else {
+    float* col = scratch(2, size_t(rows * K));
+    im2col(x, col, c0, c1, g);
+    A = col;
+  }
+  if (parallelGemm)
+    gemm(rows, g.OC, K, A, K, 1, w, g.OC, 1, out, g.OC, false);
+  else
+    gemm_serial(rows, g.OC, K, A, K, 1, w, g.OC, 1, out, g.OC, false);
+}
+
 }  // namespace
 
 void conv2d_f32(const float* x, const float* w, float* out, const ConvGeom& g) {
-  const int64_t K = g.KH * g.KW * g.C, rowsPer = g.OH * g.OW;
+  const int64_t rowsPer = g.OH * g.OW;
   if (g.N == 0 || rowsPer == 0 || g.OC == 0) return;
 #if defined(__x86_64__)
   if (const int lvl = c1_direct_level(g)) {
@@ -313,25 +332,10 @@ void conv2d_f32(const float* x, const float* w, float* out, const ConvGeom& g) {
     return;
   }
 #endif
-  const bool pw = is_pointwise(g);
   const int64_t chunk = chunk_images(g);
   auto body = [&](int64_t n0, int64_t n1, bool parallelGemm) {
-    for (int64_t c0 = n0; c0 < n1; c0 += chunk) {
-      const int64_t c1 = std::min(n1, c0 + chunk), rows = (c1 - c0) * rowsPer;
-      const float* A;
-      if (pw) {
-        A = x + c0 * g.H * g.W * g.C;
-      } else {
-        float* col = scratch(2, size_t(rows * K));
-        im2col(x, col, c0, c1, g);
-        A = col;
-      }
-      float* o = out + c0 * rowsPer * g.OC;
-      if (parallelGemm)
-        gemm(rows, g.OC, K, A, K, 1, w, g.OC, 1, o, g.OC, false);
-      else
-        gemm_serial(rows, g.OC, K, A, K, 1, w, g.OC, 1, o, g.OC, false);
-    }
+    for (int64_t c0 = n0; c0 < n1; c0 += chunk)
+      direct_chunk(x, w, out + c0 * rowsPer * g.OC, g, c0, std::min(n1, c0 + chunk), parallelGemm);
   };
   if (!over_images(g.N, [&](int, int64_t n0, int64_t n1) { body(n0, n1, false); })) body(0, g.N, true);
 }
@@ -550,8 +554,8 @@ inline Span pool_cols(const PoolGeom& g, int64_t ox) {
   return {std::max<int64_t>(ox * g.SW - g.PL, 0), std::min<int64_t>(ox * g.SW - g.PL + g.PW, g.W)};
 }
 
-// One output row of windows; kArg: also record the flat index of each first max (training).
-template <bool kArg>
+// One output row of windows, recording the flat index of each first max (training); NaN wins
+// (and then stays), like reduce max. Without argmax, pooling runs as pool_epi below.
 inline void maxpool_row(const float* x, float* out, int32_t* argmax, const PoolGeom& g, int64_t u) {
   const int64_t C = g.C;
   const int64_t n = u / g.OH, oy = u % g.OH;
@@ -560,11 +564,11 @@ inline void maxpool_row(const float* x, float* out, int32_t* argmax, const PoolG
     const auto [x0, x1] = pool_cols(g, ox);
     const int64_t oOff = ((n * g.OH + oy) * g.OW + ox) * C;
     float* o = out + oOff;
-    int32_t* am = kArg ? argmax + oOff : nullptr;
+    int32_t* am = argmax + oOff;
     if (y0 >= y1 || x0 >= x1) {
       for (int64_t c = 0; c < C; c++) {
         o[c] = 0.f;
-        if (kArg) am[c] = -1;
+        am[c] = -1;
       }
       continue;
     }
@@ -572,7 +576,7 @@ inline void maxpool_row(const float* x, float* out, int32_t* argmax, const PoolG
       const int64_t off = ((n * g.H + y0) * g.W + x0) * C;
       for (int64_t c = 0; c < C; c++) {
         o[c] = x[off + c];
-        if (kArg) am[c] = int32_t(off + c);
+        am[c] = int32_t(off + c);
       }
     }
     for (int64_t iy = y0; iy < y1; iy++) {
@@ -580,39 +584,37 @@ inline void maxpool_row(const float* x, float* out, int32_t* argmax, const PoolG
         const int64_t off = ((n * g.H + iy) * g.W + ix) * C;
         const float* __restrict xs = x + off;
         float* __restrict ob = o;
+        int32_t* __restrict ab = am;
         const int32_t base = int32_t(off);
-        // Branchless so it vectorises: random data makes a branch here mispredict half the
-        // time. NaN wins (and then stays), like reduce max.
-        if (kArg) {
-          int32_t* __restrict ab = am;
-          for (int64_t c = 0; c < C; c++) {
-            const float v = xs[c], best = ob[c];
-            const bool take = (best == best) & ((v > best) | (v != v));
-            ob[c] = take ? v : best;
-            ab[c] = take ? base + int32_t(c) : ab[c];
-          }
-        } else {
-          for (int64_t c = 0; c < C; c++) {
-            const float v = xs[c], best = ob[c];
-            const bool take = (best == best) & ((v > best) | (v != v));
-            ob[c] = take ? v : best;
-          }
+        // Branchless so it vectorises: random data makes a branch here mispredict half the time.
+        for (int64_t c = 0; c < C; c++) {
+          const float v = xs[c], best = ob[c];
+          const bool take = (best == best) & ((v > best) | (v != v));
+          ob[c] = take ? v : best;
+          ab[c] = take ? base + int32_t(c) : ab[c];
         }
       }
     }
   }
 }
 
-// argmax may be null (inference: no backward will need it), which makes the pass cheaper.
+namespace {
+// (defined with the fused kernels below) images of y [H, W, C] -> act(maxpool + bias) [OH, OW, C]
+void pool_epi(const float* y, float* out, const float* bias, const PoolGeom& p, int64_t images, bool relu);
+}  // namespace
+
+// argmax may be null (inference: no backward will need it): then the vectorised pooling of the
+// fused inference kernels, which gives the same values.
 void maxpool_f32(const float* x, float* out, int32_t* argmax, const PoolGeom& g) {
+  if (!argmax) {
+    const int64_t imgX = g.H * g.W * g.C, imgY = g.OH * g.OW * g.C;
+    parallel_range(g.N, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, imgY * g.PH * g.PW)), 1,
+                   [&](int64_t n0, int64_t n1) { pool_epi(x + n0 * imgX, out + n0 * imgY, nullptr, g, n1 - n0, false); });
+    return;
+  }
   parallel_range(g.N * g.OH, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, g.OW * g.C * g.PH * g.PW)), 1,
                  [&](int64_t u0, int64_t u1) {
-                   for (int64_t u = u0; u < u1; u++) {
-                     if (argmax)
-                       maxpool_row<true>(x, out, argmax, g, u);
-                     else
-                       maxpool_row<false>(x, out, nullptr, g, u);
-                   }
+                   for (int64_t u = u0; u < u1; u++) maxpool_row(x, out, argmax, g, u);
                  });
 }
 
@@ -1171,7 +1173,6 @@ void conv2d_maxpool_f32(const float* x, const float* w, const float* bias, float
     float* U = scratch(4, size_t((tile + 2) * (tile + 2) * g.C * g.OC));
     TSR_WINO_CALL(wino_filters, tile, w, U, g.C, g.OC);
     const int64_t chunk = winograd_chunk_images(g, tile), chunks = (g.N + chunk - 1) / chunk;
-    const int64_t K = g.KH * g.KW * g.C, rowsPer = g.OH * g.OW;
     parallel_range(chunks, 1, 1, [&](int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; k++) {
         const int64_t c0 = k * chunk, c1 = std::min(g.N, c0 + chunk);
@@ -1180,9 +1181,7 @@ void conv2d_maxpool_f32(const float* x, const float* w, const float* bias, float
         // direct convolution keeps it to the windows that contain it: such an image runs direct.
         for (int64_t n = c0; n < c1;) {
           if (!all_finite(x + n * xImg, xImg)) {
-            float* col = scratch(2, size_t(rowsPer * K));
-            im2col(x, col, n, n + 1, g);
-            gemm_serial(rowsPer, g.OC, K, col, K, 1, w, g.OC, 1, y + (n - c0) * yImg, g.OC, false);
+            direct_chunk(x, w, y + (n - c0) * yImg, g, n, n + 1, false);
             n++;
             continue;
           }
@@ -1221,22 +1220,12 @@ void conv2d_maxpool_f32(const float* x, const float* w, const float* bias, float
     return;
   }
 #endif
-  const bool pw = is_pointwise(g);
-  const int64_t K = g.KH * g.KW * g.C, rowsPer = g.OH * g.OW, chunk = chunk_images(g);
-  const int64_t chunks = (g.N + chunk - 1) / chunk;
+  const int64_t chunk = chunk_images(g), chunks = (g.N + chunk - 1) / chunk;
   parallel_range(chunks, 1, 1, [&](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; k++) {
-      const int64_t c0 = k * chunk, c1 = std::min(g.N, c0 + chunk), rows = (c1 - c0) * rowsPer;
-      const float* A;
-      if (pw) {
-        A = x + c0 * xImg;
-      } else {
-        float* col = scratch(2, size_t(rows * K));
-        im2col(x, col, c0, c1, g);
-        A = col;
-      }
+      const int64_t c0 = k * chunk, c1 = std::min(g.N, c0 + chunk);
       float* y = scratch(3, size_t((c1 - c0) * yImg));
-      gemm_serial(rows, g.OC, K, A, K, 1, w, g.OC, 1, y, g.OC, false);
+      direct_chunk(x, w, y, g, c0, c1, false);
       pool_epi(y, out + c0 * oImg, bias, p, c1 - c0, relu);
     }
   });

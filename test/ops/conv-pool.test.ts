@@ -63,6 +63,9 @@ describe('conv2dMaxPoolInference', { skip: !hasNativeBackend() && 'the native ad
         (p) => {
           const x = new Tensor(values(p.n * p.h * p.w * p.c, p.seed, p.specials), [p.n, p.h, p.w, p.c], 'float32');
           const f = new Tensor(values(p.k * p.k * p.c * p.oc, p.seed + 1, false), [p.k, p.k, p.c, p.oc], 'float32');
+          // A filter that needs a gradient makes the reference pooling the training kernel (with
+          // argmax), not the inference pooling the fused kernel shares.
+          f.requiresGrad = true;
           const b = p.bias ? new Tensor(values(p.oc, p.seed + 2, false), [p.oc], 'float32') : null;
           const convOpts = { strides: p.stride, padding: p.padding };
           const poolOpts = { poolSize: p.pool, strides: p.poolStride, padding: p.poolPadding };
