@@ -583,9 +583,7 @@ TSR_FN(Conv2dMaxPool) {
     Args a = args(env, info, 8, fn);
     Arr x = get_arr(env, a.argv[0], kF32, fn, "x"), w = get_arr(env, a.argv[1], kF32, fn, "w");
     const bool winograd = get_num(env, a.argv[7], fn, "winograd") != 0;
-    napi_valuetype bType;
-    napi_typeof(env, a.argv[2], &bType);
-    const bool withBias = bType != napi_null && bType != napi_undefined;
+    const bool withBias = !is_nullish(env, a.argv[2]);
     Arr b{};
     if (withBias) b = get_arr(env, a.argv[2], kF32, fn, "bias");
     Arr out = get_arr(env, a.argv[3], kF32, fn, "out");
@@ -612,9 +610,7 @@ TSR_FN(MaxPool) {
     Args a = args(env, info, 4, fn);
     Arr x = get_arr(env, a.argv[0], kF32, fn, "x"), out = get_arr(env, a.argv[1], kF32, fn, "out");
     // argmax null: inference, no indices kept
-    napi_valuetype amType;
-    napi_typeof(env, a.argv[2], &amType);
-    const bool withArg = amType != napi_null && amType != napi_undefined;
+    const bool withArg = !is_nullish(env, a.argv[2]);
     Arr am{};
     if (withArg) am = get_arr(env, a.argv[2], kI32, fn, "argmax");
     tsr::PoolGeom g = pool_geom(get_arr(env, a.argv[3], kAny, fn, "geometry"), fn);
