@@ -239,7 +239,7 @@ export function conv2dPlan(
   x: Tensor,
   filter: Tensor,
   options: Conv2dOptions = {},
-): { g: Conv2dGeometry; outShape: number[]; batched: boolean } {
+): { g: Conv2dGeometry; outShape: number[] } {
   const op = 'conv2d';
   const {
     batched,
@@ -261,7 +261,7 @@ export function conv2dPlan(
     () => `x ${fmtShape(x.shape)} and filter ${fmtShape(filter.shape)}`,
   );
   const outShape = batched ? [batch, g.outH, g.outW, outC] : [g.outH, g.outW, outC];
-  return { g, outShape, batched };
+  return { g, outShape };
 }
 
 /**
