@@ -22,12 +22,17 @@ test('values and structure equal JSON.parse', () => {
   assert.deepEqual(same('[1E2,1e-2,1.5e+3,-12.75]'), [100, 0.01, 1500, -12.75]);
 });
 
-test('numbers are bit-exact against JSON.parse (fast path and fallback)', () => {
-  let seed = 12345;
-  const rand = () => {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    return seed / 2 ** 32;
+/** A seeded uniform [0, 1) generator (an LCG), so the number texts are the same every run. */
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) >>> 0;
+    return s / 2 ** 32;
   };
+}
+
+test('numbers are bit-exact against JSON.parse (fast path and fallback)', () => {
+  const rand = lcg(12345);
   const texts: string[] = [];
   for (let i = 0; i < 4000; i++) {
     const r = rand();
@@ -92,11 +97,7 @@ test('typedData: flat numeric "data" arrays come as Float64Array, anything else 
 });
 
 test('typed number arrays: native scanner and JavaScript loop both give JSON.parse bit for bit', () => {
-  let seed = 777;
-  const rand = () => {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    return seed / 2 ** 32;
-  };
+  const rand = lcg(777);
   const texts: string[] = [];
   for (let i = 0; i < 3000; i++) {
     const r = rand();
