@@ -203,8 +203,8 @@ __attribute__((target("avx512f"))) void kernel_avx512_ua(int64_t kc, const float
   }
 }
 
-// ---- few rows (M <= 4, or <= 16 with a small B; row-major B): C rows = A rows x B without packing B, which for one row
-// costs as much as the FMAs themselves (a batch-1 Dense layer). Each C element sees exactly the
+// ---- few rows (M <= 4, or <= 16 with a small B; row-major B): C rows = A rows x B without
+// packing B, which for one row costs as much as the FMAs themselves (a batch-1 Dense layer). Each C element sees exactly the
 // operations of the packed path: per K block, fma over p in order from zero, then stored or added
 // to C. So a row's result does not depend on how many rows were computed with it (a batched and
 // an unbatched inference agree bit for bit).
