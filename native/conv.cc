@@ -1153,6 +1153,49 @@ void winograd_chunk(const float* x, const float* U, float* y, const ConvGeom& g,
   TSR_WINO_CALL(wino_outputs, tile, Mo, y, g, n1 - n0, tilesH, tilesW);
 }
 
+// The transformed filters of w, from this thread's cache when w holds the same values as when they
+// were last transformed (served models call with the same weights every time, and the transform
+// costs as much as a batch-1 image's GEMMs). The check compares the values themselves, so a weight
+// changed in place (an optimizer step, a user writing into the buffer) is transformed anew.
+const float* winograd_filters(const float* w, const ConvGeom& g, int tile) {
+  struct Entry {
+    const float* w = nullptr;
+    int tile = 0, isa = -1;
+    int64_t C = 0, OC = 0;
+    std::vector<float> weights, U;
+    uint64_t used = 0;
+  };
+  constexpr int kEntries = 8;
+  thread_local Entry cache[kEntries];
+  thread_local uint64_t clock = 0;
+  const size_t nw = size_t(9 * g.C * g.OC), nu = size_t((tile + 2) * (tile + 2) * g.C * g.OC);
+#if defined(__x86_64__)
+  const int isa = gemm_isa_level();  // each ISA's transform is its own (rounding may differ)
+#else
+  const int isa = 0;
+#endif
+  Entry* victim = &cache[0];
+  for (Entry& e : cache) {
+    if (e.w == w && e.tile == tile && e.isa == isa && e.C == g.C && e.OC == g.OC &&
+        std::memcmp(e.weights.data(), w, nw * sizeof(float)) == 0) {
+      e.used = ++clock;
+      return e.U.data();
+    }
+    if (e.used < victim->used) victim = &e;
+  }
+  Entry& e = *victim;
+  e.weights.assign(w, w + nw);
+  e.U.resize(nu);
+  TSR_WINO_CALL(wino_filters, tile, w, e.U.data(), g.C, g.OC);
+  e.w = w;
+  e.tile = tile;
+  e.isa = isa;
+  e.C = g.C;
+  e.OC = g.OC;
+  e.used = ++clock;
+  return e.U.data();
+}
+
 // images per Winograd chunk: about 128 GEMM rows (tiles), the chunk's tiles within ~1 MB
 int64_t winograd_chunk_images(const ConvGeom& g, int tile) {
   const int a2 = (tile + 2) * (tile + 2);
@@ -1170,8 +1213,7 @@ void conv2d_maxpool_f32(const float* x, const float* w, const float* bias, float
   const int64_t yImg = g.OH * g.OW * g.OC, oImg = p.OH * p.OW * p.C, xImg = g.H * g.W * g.C;
   if (winograd && winograd_applies(g)) {
     const int tile = winograd_tile(g);
-    float* U = scratch(4, size_t((tile + 2) * (tile + 2) * g.C * g.OC));
-    TSR_WINO_CALL(wino_filters, tile, w, U, g.C, g.OC);
+    const float* U = winograd_filters(w, g, tile);
     const int64_t chunk = winograd_chunk_images(g, tile), chunks = (g.N + chunk - 1) / chunk;
     parallel_range(chunks, 1, 1, [&](int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; k++) {

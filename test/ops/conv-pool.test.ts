@@ -143,6 +143,37 @@ describe('conv2dMaxPoolInference', { skip: !hasNativeBackend() && 'the native ad
     }
   });
 
+  it('with Winograd: filters changed in place are transformed anew (the transform cache checks values)', () => {
+    setWinogradInference(true);
+    try {
+      const [n, h, c, oc] = [2, 13, 16, 32];
+      const x = new Tensor(values(n * h * h * c, 3, false), [n, h, h, c], 'float32');
+      const f = new Tensor(values(9 * c * oc, 4, false), [3, 3, c, oc], 'float32');
+      const run = () => noGrad(() => conv2dMaxPoolInference(x, f, null, 'relu', {}, { poolSize: 2 }))!.dataSync();
+      const direct = () => relu(maxPool2d(conv2d(x, f), { poolSize: 2 })).dataSync();
+      const close = (got: Float32Array | ArrayLike<number>, want: ArrayLike<number>, what: string) => {
+        let scale = 0;
+        for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]!));
+        assert.ok(scale > 0);
+        for (let i = 0; i < want.length; i++)
+          assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-5 * scale, `${what}: element ${i}: ${got[i]} vs ${want[i]}`);
+      };
+      const first = run().slice();
+      close(first, direct(), 'first call');
+      assert.deepEqual(run(), first, 'a second call with the same filters gives the same bits');
+      // One weight, then all of them, changed in the same buffer.
+      const data = f.dataSync() as Float32Array;
+      data[5] = (data[5] as number) + 0.5;
+      close(run(), direct(), 'after one weight changed');
+      for (let i = 0; i < data.length; i++) data[i] = -(data[i] as number);
+      const negated = run();
+      close(negated, direct(), 'after every weight changed');
+      assert.notDeepEqual(Array.from(negated), Array.from(first));
+    } finally {
+      setWinogradInference(false);
+    }
+  });
+
   it('declines when a gradient could flow, so training keeps its backward', () => {
     const x = new Tensor(values(2 * 6 * 6, 5, false), [2, 6, 6, 1], 'float32');
     const f = new Tensor(values(9 * 4, 6, false), [3, 3, 1, 4], 'float32');
