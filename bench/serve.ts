@@ -6,8 +6,11 @@
  * from /proc) and the load generator's, the ratios to the peer's best at the same client count, and
  * the issue's targets. A no-op node:http server (bench/serve-ceiling.ts: reads the body, answers a
  * canned response) gives the ceiling any Node.js server can reach here under the same load.
+ * Tessera's server runs with the V8 heap options `tessera serve` sets (bin/node-flags.js); the peer
+ * runs unbatched, with a naive 2 ms batcher, and batched with those same options, its best of the
+ * three being the figure to beat.
  * Bounded: every run lasts DURATION s after a 1 s warm-up; all servers run side by side and the cases
- * are interleaved in ROUNDS rounds, medians reported (about 4 minutes in all).
+ * are interleaved in ROUNDS rounds, medians reported (about 6 minutes in all).
  *
  * env: BENCH_SERVE_DURATION (s per run, default 2), BENCH_SERVE_ROUNDS (interleaved rounds, medians
  * reported; default 5), BENCH_SERVE_CLIENTS (default "1,16,64"),
@@ -18,6 +21,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { SERVE_NODE_FLAGS } from '../bin/node-flags.js';
 import { hasNativeBackend } from '../src/backend/index.js';
 import { seedCnnModel } from '../src/cli/seed-models.js';
 import { saveModel } from '../src/io/save.js';
@@ -61,8 +65,8 @@ function cpuMs(pid: number | undefined): number {
   return ticks * 10;
 }
 
-function startChild(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', ...args], {
+function startChild(args: string[], nodeFlags: readonly string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [...nodeFlags, '--conditions=source', '--import', 'tsx', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -153,8 +157,8 @@ async function main(): Promise<void> {
   const cases: Case[] = [];
   const children: ChildProcess[] = [];
 
-  // Tessera.
-  const ours = await startChild([new URL('serve-ours.ts', here).pathname, repo]);
+  // Tessera, with the V8 heap options `tessera serve` runs with.
+  const ours = await startChild([new URL('serve-ours.ts', here).pathname, repo], SERVE_NODE_FLAGS);
   children.push(ours.child);
   const check = await fetch(`${ours.url}/v2/models/mnist/infer`, {
     method: 'POST',
@@ -223,16 +227,20 @@ async function main(): Promise<void> {
       console.error(
         `same weights check: max |tessera - torch| over the 10 probabilities = ${maxDiff.toExponential(2)}`,
       );
-      for (const batching of ['off', 'on'] as const) {
-        const peer = await startChild([
-          new URL('serve-peer.ts', here).pathname,
-          onnxFile,
-          ...(batching === 'on' ? ['--batch'] : []),
-        ]);
+      // Unbatched, batched, and batched with Tessera's heap options (so they are no edge of ours).
+      for (const [batching, flags] of [
+        ['off', []],
+        ['on', []],
+        ['on', SERVE_NODE_FLAGS],
+      ] as const) {
+        const peer = await startChild(
+          [new URL('serve-peer.ts', here).pathname, onnxFile, ...(batching === 'on' ? ['--batch'] : [])],
+          flags,
+        );
         children.push(peer.child);
         for (const clients of CLIENTS) {
           cases.push({
-            server: 'fastify+ort',
+            server: flags.length ? 'fastify+ort (heap flags)' : 'fastify+ort',
             body: 'JSON',
             batching: batching === 'on' ? 'naive 2ms' : 'off',
             clients,
@@ -300,7 +308,7 @@ async function main(): Promise<void> {
 
   // Table.
   const peerBest = (clients: number) =>
-    Math.max(0, ...rows.filter((r) => r.server === 'fastify+ort' && r.clients === clients).map((r) => r.rps));
+    Math.max(0, ...rows.filter((r) => r.server.startsWith('fastify+ort') && r.clients === clients).map((r) => r.rps));
   console.log(
     '\n| server | body | batching | clients | req/s | p50 ms | p99 ms | errors | server CPU µs/req | load generator CPU µs/req | vs peer best |',
   );
@@ -342,7 +350,7 @@ async function main(): Promise<void> {
       const mine = cases.find(
         (c) => c.server === 'tessera' && c.body === 'JSON' && c.batching === 'on' && c.clients === clients,
       );
-      const theirs = cases.filter((c) => c.server === 'fastify+ort' && c.clients === clients);
+      const theirs = cases.filter((c) => c.server.startsWith('fastify+ort') && c.clients === clients);
       if (!mine || theirs.length === 0) return '';
       const ratios = mine.runs.map(
         (r, i) => r.rps / Math.max(...theirs.map((c) => (c.runs[i] as (typeof c.runs)[number]).rps)),

@@ -593,7 +593,14 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : (options.port ?? 8000);
   const urlHost = isIP(host) === 6 ? `[${host}]` : host;
-  emit('info', 'listening', { host, port, models: [...repo.models.keys()], apiKeys: Boolean(keys) });
+  emit('info', 'listening', {
+    host,
+    port,
+    models: [...repo.models.keys()],
+    apiKeys: Boolean(keys),
+    // The V8 heap options in effect (`tessera serve` sets them: bin/node-flags.js).
+    heapFlags: process.execArgv.filter((a) => /^--(initial|max|min)[-_].*(heap|space)/.test(a)),
+  });
 
   let closed: Promise<void> | null = null;
   return {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
+import { SERVE_NODE_FLAGS, serveNodeFlags } from '../../bin/node-flags.js';
 import { addModel, denseModel } from './models.js';
 import { call, tempRepo } from './util.js';
 
@@ -24,6 +25,9 @@ test('SIGTERM to the bin/tessera.js wrapper drains and stops the server child; t
   });
   const url = `http://127.0.0.1:${port}`;
   assert.equal((await call(`${url}/v2/health/ready`)).status, 200);
+  // The server child runs with the serving heap options.
+  const listening = JSON.parse(err.split('\n').find((l) => l.includes('"msg":"listening"')) as string);
+  assert.deepEqual(listening.heapFlags, SERVE_NODE_FLAGS);
   const exited = new Promise<number | null>((r) => wrapper.on('exit', (code) => r(code)));
   wrapper.kill('SIGTERM');
   assert.equal(await exited, 0, err);
@@ -31,4 +35,18 @@ test('SIGTERM to the bin/tessera.js wrapper drains and stops the server child; t
   assert.match(err, /"msg":"signal","signal":"SIGTERM"/);
   assert.match(err, /"msg":"stopped"/);
   await assert.rejects(call(`${url}/v2/health/live`));
+});
+
+test("serveNodeFlags: serving commands only, the user's own settings win, TESSERA_NODE_FLAGS=0 turns it off", () => {
+  assert.deepEqual(serveNodeFlags(['serve', '--model-repository', 'm'], [], {}), SERVE_NODE_FLAGS);
+  assert.deepEqual(serveNodeFlags(['demo'], [], {}), SERVE_NODE_FLAGS);
+  assert.deepEqual(serveNodeFlags(['train', 'x'], [], {}), []);
+  assert.deepEqual(serveNodeFlags([], [], {}), []);
+  assert.deepEqual(serveNodeFlags(['serve'], [], { TESSERA_NODE_FLAGS: '0' }), []);
+  // Set on node's command line, or in NODE_OPTIONS (dashes or underscores): left to the user.
+  assert.deepEqual(serveNodeFlags(['serve'], ['--initial-heap-size=64'], {}), SERVE_NODE_FLAGS.slice(1));
+  assert.deepEqual(
+    serveNodeFlags(['serve'], [], { NODE_OPTIONS: '--max_semi_space_size=8  --min-semi-space-size=1' }),
+    SERVE_NODE_FLAGS.slice(0, 1),
+  );
 });
