@@ -144,16 +144,39 @@ TSR_VEC_OPS(__attribute__((target("avx2,fma"))), V256, __m256, _mm256_loadu_ps, 
 
 constexpr int kMaxTaps = 9;
 
+// The taps' weights of output channels [oc0, oc0 + V::W * NB), one vector per tap and block.
+template <class V, int NB>
+inline void c1_load_taps(const float* w, const ConvGeom& g, int64_t oc0, typename V::T (*wv)[NB]) {
+  const int taps = int(g.KH * g.KW);
+  for (int t = 0; t < taps; t++)
+    for (int b = 0; b < NB; b++) wv[t][b] = vload(V(), w + t * g.OC + oc0 + b * V::W);
+}
+
+// acc += one conv pixel whose window (first input row iy0, column ix0) may leave the image: the
+// taps in order, an outside one as 0 * w.
+template <class V, int NB>
+inline void c1_edge_pixel(const float* xn, const typename V::T (*wv)[NB], const ConvGeom& g, int64_t iy0, int64_t ix0,
+                          typename V::T* acc) {
+  int t = 0;
+  for (int64_t ky = 0; ky < g.KH; ky++) {
+    const int64_t iy = iy0 + ky * g.DH;
+    for (int64_t kx = 0; kx < g.KW; kx++, t++) {
+      const int64_t ix = ix0 + kx * g.DW;
+      const float xf = (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) ? xn[iy * g.W + ix] : 0.f;
+      const typename V::T xv = vset1(V(), xf);
+      for (int b = 0; b < NB; b++) acc[b] = vfma(V(), xv, wv[t][b], acc[b]);
+    }
+  }
+}
+
 // out rows u in [u0, u1) of (n, oy); OC a multiple of V::W * NB
 template <class V, int NB>
 inline void c1_fwd_rows(const float* x, const float* w, float* out, const ConvGeom& g, int64_t u0, int64_t u1) {
   using T = typename V::T;
-  const int taps = int(g.KH * g.KW);
   const int64_t OC = g.OC;
   for (int64_t oc0 = 0; oc0 < OC; oc0 += V::W * NB) {
     T wv[kMaxTaps][NB];
-    for (int t = 0; t < taps; t++)
-      for (int b = 0; b < NB; b++) wv[t][b] = vload(V(), w + t * OC + oc0 + b * V::W);
+    c1_load_taps<V, NB>(w, g, oc0, wv);
     for (int64_t u = u0; u < u1; u++) {
       const int64_t n = u / g.OH, oy = u % g.OH;
       const float* xn = x + n * g.H * g.W;
@@ -195,16 +218,7 @@ inline void c1_fwd_rows(const float* x, const float* w, float* out, const ConvGe
             }
           }
         } else {
-          int t = 0;
-          for (int64_t ky = 0; ky < g.KH; ky++) {
-            const int64_t iy = iy0 + ky * g.DH;
-            for (int64_t kx = 0; kx < g.KW; kx++, t++) {
-              const int64_t ix = ix0 + kx * g.DW;
-              const float xf = (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) ? xn[iy * g.W + ix] : 0.f;
-              const T xv = vset1(V(), xf);
-              for (int b = 0; b < NB; b++) acc[b] = vfma(V(), xv, wv[t][b], acc[b]);
-            }
-          }
+          c1_edge_pixel<V, NB>(xn, wv, g, iy0, ix0, acc);
         }
         for (int b = 0; b < NB; b++) vstore(V(), orow + ox * OC + b * V::W, acc[b]);
         ox++;
@@ -869,6 +883,89 @@ TSR_POOL_EPI(pool_epi_256, __attribute__((target("avx2,fma"), flatten)), TSR_256
 #undef TSR_GENERIC_BODY
 #undef TSR_POOL_EPI
 
+#if defined(__x86_64__)
+// The first layer's case, a 1-channel image into a 2x2 / stride-2 max-pool, in one pass: each pooled
+// pixel's four conv pixels are summed in registers with c1_fwd_rows's arithmetic (a pixel's taps in
+// order, from zero; out-of-image taps as 0 * w), picked in pool_epilogue_vec's order (the window's
+// top-left first, then row-major), biased and relu'd, so the bits are the two kernels'. The conv
+// output never goes through memory, and conv pixels no window reads are not computed.
+template <class V, class L, int NB, bool kBias, bool kRelu>
+inline void c1_pool2_image(const float* xn, const float* w, const float* bias, float* out, const ConvGeom& g,
+                           const PoolGeom& p) {
+  using T = typename V::T;
+  const int64_t OC = g.OC;
+  for (int64_t oc0 = 0; oc0 < OC; oc0 += V::W * NB) {
+    T wv[kMaxTaps][NB];
+    c1_load_taps<V, NB>(w, g, oc0, wv);
+    for (int64_t py = 0; py < p.OH; py++) {
+      const int64_t iy0 = 2 * py * g.SH - g.PT;  // first input row of the window's top conv row
+      const bool yIn = iy0 >= 0 && iy0 + g.SH + (g.KH - 1) * g.DH < g.H;
+      for (int64_t px = 0; px < p.OW; px++) {
+        const int64_t ix0 = 2 * px * g.SW - g.PL;
+        T acc[4][NB];
+        for (int q = 0; q < 4; q++)
+          for (int b = 0; b < NB; b++) acc[q][b] = vzero(V());
+        if (yIn && ix0 >= 0 && ix0 + g.SW + (g.KW - 1) * g.DW < g.W) {
+          // All four conv pixels inside the image: eight independent FMA chains.
+          const float* xq[4] = {xn + iy0 * g.W + ix0, xn + iy0 * g.W + ix0 + g.SW, xn + (iy0 + g.SH) * g.W + ix0,
+                                xn + (iy0 + g.SH) * g.W + ix0 + g.SW};
+          int t = 0;
+          for (int64_t ky = 0; ky < g.KH; ky++)
+            for (int64_t kx = 0; kx < g.KW; kx++, t++) {
+              const int64_t off = ky * g.DH * g.W + kx * g.DW;
+              for (int q = 0; q < 4; q++) {
+                const T xv = vset1(V(), xq[q][off]);
+                for (int b = 0; b < NB; b++) acc[q][b] = vfma(V(), xv, wv[t][b], acc[q][b]);
+              }
+            }
+        } else {
+          for (int q = 0; q < 4; q++)
+            c1_edge_pixel<V, NB>(xn, wv, g, iy0 + (q / 2) * g.SH, ix0 + (q % 2) * g.SW, acc[q]);
+        }
+        float* o = out + (py * p.OW + px) * OC + oc0;
+        for (int b = 0; b < NB; b++) {
+          T m = acc[0][b];
+          m = L::pick(acc[1][b], m);
+          m = L::pick(acc[2][b], m);
+          m = L::pick(acc[3][b], m);
+          if (kBias) m = L::add(m, L::load(bias + oc0 + b * V::W));
+          if (kRelu) m = L::relu(m);
+          L::store(o + b * V::W, m);
+        }
+      }
+    }
+  }
+}
+
+#define TSR_C1_POOL2(NAME, ATTR, V, L)                                                                               \
+  ATTR void NAME(const float* xn, const float* w, const float* bias, float* out, const ConvGeom& g, const PoolGeom& p, \
+                 bool relu) {                                                                                        \
+    if (g.OC % (2 * V::W) == 0) {                                                                                    \
+      if (bias)                                                                                                      \
+        relu ? c1_pool2_image<V, L, 2, true, true>(xn, w, bias, out, g, p)                                           \
+             : c1_pool2_image<V, L, 2, true, false>(xn, w, bias, out, g, p);                                         \
+      else                                                                                                           \
+        relu ? c1_pool2_image<V, L, 2, false, true>(xn, w, bias, out, g, p)                                          \
+             : c1_pool2_image<V, L, 2, false, false>(xn, w, bias, out, g, p);                                        \
+    } else if (bias) {                                                                                               \
+      relu ? c1_pool2_image<V, L, 1, true, true>(xn, w, bias, out, g, p)                                             \
+           : c1_pool2_image<V, L, 1, true, false>(xn, w, bias, out, g, p);                                           \
+    } else {                                                                                                         \
+      relu ? c1_pool2_image<V, L, 1, false, true>(xn, w, bias, out, g, p)                                            \
+           : c1_pool2_image<V, L, 1, false, false>(xn, w, bias, out, g, p);                                          \
+    }                                                                                                                \
+  }
+TSR_C1_POOL2(c1_pool2_512, __attribute__((target("avx512f"), flatten)), V512, Lanes512)
+TSR_C1_POOL2(c1_pool2_256, __attribute__((target("avx2,fma"), flatten)), V256, Lanes256)
+#undef TSR_C1_POOL2
+
+// Whether c1_pool2 takes this pooling: 2x2 windows at stride 2, none past the conv output.
+bool c1_pool2_applies(const ConvGeom& g, const PoolGeom& p) {
+  return p.PH == 2 && p.PW == 2 && p.SH == 2 && p.SW == 2 && p.PT == 0 && p.PL == 0 && 2 * p.OH <= g.OH &&
+         2 * p.OW <= g.OW;
+}
+#endif
+
 void pool_epi(const float* y, float* out, const float* bias, const PoolGeom& p, int64_t images, bool relu) {
 #if defined(__x86_64__)
   const int lvl = gemm_isa_level();
@@ -1249,7 +1346,17 @@ void conv2d_maxpool_f32(const float* x, const float* w, const float* bias, float
   if (const int lvl = c1_direct_level(g)) {
     ConvGeom one = g;
     one.N = 1;
+    const bool fusedPool = c1_pool2_applies(g, p);
     parallel_range(g.N, 1, 1, [&](int64_t n0, int64_t n1) {
+      if (fusedPool) {
+        for (int64_t n = n0; n < n1; n++) {
+          if (lvl == 3)
+            c1_pool2_512(x + n * xImg, w, bias, out + n * oImg, one, p, relu);
+          else
+            c1_pool2_256(x + n * xImg, w, bias, out + n * oImg, one, p, relu);
+        }
+        return;
+      }
       float* y = scratch(3, size_t(yImg));
       for (int64_t n = n0; n < n1; n++) {
         if (lvl == 3)

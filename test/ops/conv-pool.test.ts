@@ -40,20 +40,32 @@ describe('conv2dMaxPoolInference', { skip: !hasNativeBackend() && 'the native ad
     }
   });
 
-  function property(numRuns: number) {
+  it('is bit-identical in the first-layer case (1 channel into a 2x2 / stride-2 pool, pooled in registers)', () => {
+    const addon = loadNativeAddon();
+    try {
+      for (const isa of [2, 0]) {
+        addon?.forceIsa(isa);
+        property(150, { c: 1, pool: 2, poolStride: 2 });
+      }
+    } finally {
+      addon?.forceIsa(0);
+    }
+  });
+
+  function property(numRuns: number, fixed: { c?: number; pool?: number; poolStride?: number } = {}) {
     fc.assert(
       fc.property(
         fc.record({
           n: fc.integer({ min: 1, max: 5 }),
           h: fc.integer({ min: 3, max: 12 }),
           w: fc.integer({ min: 3, max: 12 }),
-          c: fc.constantFrom(1, 3, 8),
+          c: fixed.c === undefined ? fc.constantFrom(1, 3, 8) : fc.constant(fixed.c),
           oc: fc.constantFrom(5, 16, 20, 32, 40),
           k: fc.integer({ min: 1, max: 3 }),
           stride: fc.integer({ min: 1, max: 2 }),
           padding: fc.constantFrom('valid' as const, 'same' as const),
-          pool: fc.integer({ min: 1, max: 3 }),
-          poolStride: fc.integer({ min: 1, max: 3 }),
+          pool: fixed.pool === undefined ? fc.integer({ min: 1, max: 3 }) : fc.constant(fixed.pool),
+          poolStride: fixed.poolStride === undefined ? fc.integer({ min: 1, max: 3 }) : fc.constant(fixed.poolStride),
           poolPadding: fc.constantFrom('valid' as const, 'same' as const),
           bias: fc.boolean(),
           act: fc.constantFrom('relu' as const, 'linear' as const),
