@@ -109,6 +109,7 @@ test('typed number arrays: native scanner and JavaScript loop both give JSON.par
     else texts.push(`\n${(Math.round(rand() * 255) / 255).toFixed(2)}`);
   }
   texts.push('-0', '0', '0.000000000000000000001', '123456789012345', '1234567890123456', '0.1234567890123456');
+  texts.push('-0.5', '999999999999999', '-99999999999999.9', '0.00000000000001', '1\t', '2\r\n', '0.1 ');
   const fastOnly = texts.filter((t) => !/[eE]/.test(t));
   try {
     for (const native of [true, false]) {
@@ -132,6 +133,19 @@ test('typed number arrays: native scanner and JavaScript loop both give JSON.par
       }
       for (const bad of ['[01]', '[1.]', '[1,]', '[1 2]', '[-]', '[1,-]', '[0.5', '[1,2,3', '[1,,2]', '[1;2]']) {
         assert.equal(parseJsonFast(Buffer.from(`{"data":${bad}}`), { typedData: true }), undefined, bad);
+      }
+      // The same inside long arrays (past the first element, after many taken ones); and unusual valid forms.
+      const pad = Array(20).fill('0.25').join(',');
+      for (const bad of ['01', '1.', '.5', '1..2', '1.2.3', '-', '--1', '1-2', '0x1', '1 2', '00.5', '-01']) {
+        const text = `{"data":[${pad},${bad},${pad}]}`;
+        assert.equal(parseJsonFast(Buffer.from(text), { typedData: true }), undefined, bad);
+      }
+      for (const odd of ['1e5', '-2E-3', '12345678901234567890', '0.12345678901234567', '-0.0', '7 ', '8\n']) {
+        const text = `{"data":[${pad},${odd},${pad}]}`;
+        const got = parseJsonFast(Buffer.from(text), { typedData: true }) as { data: Float64Array };
+        const ref = JSON.parse(text).data as number[];
+        assert.equal(got.data.length, ref.length, odd);
+        for (let i = 0; i < ref.length; i++) assert.ok(Object.is(got.data[i], ref[i]), `${odd}: ${got.data[i]}`);
       }
       assert.deepEqual(parseJsonFast(Buffer.from('{"data":[1,"x"]}'), { typedData: true }), { data: [1, 'x'] });
     }
