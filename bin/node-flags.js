@@ -26,10 +26,8 @@ const SERVING_COMMANDS = new Set(['serve', 'demo']);
  */
 export function serveNodeFlags(args, execArgv, env) {
   if (env.TESSERA_NODE_FLAGS === '0' || !SERVING_COMMANDS.has(args[0] ?? '')) return [];
-  const given = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].map((a) => a.split('=')[0]);
-  const name = (flag) => flag.split('=')[0];
-  // V8 spells these with dashes or underscores.
-  const norm = (n) => n.replaceAll('_', '-');
-  const set = new Set(given.map(norm));
-  return SERVE_NODE_FLAGS.filter((f) => !set.has(norm(name(f))));
+  // A flag's name without its value; V8 spells these with dashes or underscores.
+  const name = (flag) => flag.split('=')[0].replaceAll('_', '-');
+  const given = new Set([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].map(name));
+  return SERVE_NODE_FLAGS.filter((f) => !given.has(name(f)));
 }
