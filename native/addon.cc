@@ -576,7 +576,7 @@ int64_t py_len(const tsr::PoolGeom& g) { return g.N * g.OH * g.OW * g.C; }
 
 // conv2dMaxPool(x, w, bias | null, out, convGeom, poolGeom, act, winograd): inference-only
 // out = act(maxPool(conv2d(x, w)) + bias), act 0 linear, 1 relu; poolGeom pools conv's output;
-// winograd (0/1): 3x3 convolutions may run as Winograd F(2x2, 3x3).
+// winograd (0/1): 3x3 convolutions may run as Winograd (F(2x2), F(4x4) or F(5x5) tiles, see conv.cc).
 TSR_FN(Conv2dMaxPool) {
   return guarded(env, [&] {
     const char* fn = "conv2dMaxPool";

@@ -103,6 +103,7 @@ void gemm_serial_packed(int64_t M, int64_t N, int64_t K, const APacker& A, const
                         float* C, int64_t ldc, bool accumulate);
 const char* gemm_isa();
 int gemm_isa_level();  // 0 portable, 2 AVX2+FMA, 3 AVX-512 (honours gemm_force_isa)
+int gemm_nr();         // the micro-kernel's column count NR: B panels [K x NR] row-major are used in place
 void gemm_force_isa(int isa);  // testing: 0 auto, 1 scalar, 2 avx2, 3 avx512
 
 }  // namespace tsr
@@ -140,9 +141,9 @@ void dw_conv2d_dx_f32(const float* dy, const float* w, float* dx, const ConvGeom
 void dw_conv2d_dw_f32(const float* x, const float* dy, float* dw, const ConvGeom& g);
 void maxpool_f32(const float* x, float* out, int32_t* argmax, const PoolGeom& g);
 // Inference: out = act(maxpool(conv2d(x, w)) (+ bias)), act relu or linear; p describes pooling conv's output.
-// winograd: 3x3 stride-1 convolutions with at least 8 channels in and out may use Winograd F(4x4, 3x3)
-// or F(2x2, 3x3) (to ~1e-5 of the outputs' scale); otherwise the result is bit-identical to conv2d_f32,
-// maxpool_f32, bias_act_f32.
+// winograd: 3x3 stride-1 convolutions with at least 8 channels in and out may use Winograd F(4x4, 3x3),
+// F(5x5, 3x3) or F(2x2, 3x3) (to ~1e-5 of the outputs' scale); otherwise the result is bit-identical
+// to conv2d_f32, maxpool_f32, bias_act_f32.
 void conv2d_maxpool_f32(const float* x, const float* w, const float* bias, float* out, const ConvGeom& g,
                         const PoolGeom& p, bool relu, bool winograd);
 // returns false if some argmax index is outside [-1, N*H*W*C)

@@ -975,13 +975,13 @@ void pool_epi(const float* y, float* out, const float* bias, const PoolGeom& p, 
   pool_epi_generic(y, out, bias, p, images, relu);
 }
 
-// ---- Winograd F(4x4, 3x3) and F(2x2, 3x3) (inference) ---------------------------------------------
+// ---- Winograd F(4x4 or 5x5, 3x3) and F(2x2, 3x3) (inference) -----------------------------------------
 // A 3x3, stride-1, undilated convolution computed on output tiles: Y = A^T [(G g G^T) . (B^T d B)] A
 // (Lavin & Gray, 2015). The elementwise products over the channels become (tile+2)^2 GEMMs of
 // [tiles x C] x [C x OC]: F(4x4) takes 36 multiplies per 16 outputs instead of 144 (4x fewer),
-// F(2x2) 16 per 4 (2.25x), a little less with partial edge tiles. F(4x4) is used whenever the
-// output has room for one 4x4 tile: the choice depends on the layer, never on the batch. Results
-// differ from the direct convolution by rounding (~2e-6 relative on the seed CNN); each output
+// F(5x5) 49 per 25 (4.6x), F(2x2) 16 per 4 (2.25x), a little less with partial edge tiles. The
+// tile size depends on the layer's output size (winograd_tile), never on the batch. Results
+// differ from the direct convolution by rounding (~2-4e-6 relative on the seed CNN); each output
 // depends only on its own tile, the filters and a GEMM row, which does not depend on the rows
 // computed with it, so an image gives the same bits in any batch.
 bool winograd_applies(const ConvGeom& g) {
@@ -1052,6 +1052,59 @@ struct Wino<L, 4> {
     y[1] = L::add(n1, L::mul(L::set1(2.f), n3));
     y[2] = L::add(p1, L::mul(L::set1(4.f), p3));
     y[3] = L::add(L::add(n1, L::mul(L::set1(8.f), n3)), m[5]);
+  }
+};
+
+// F(5x5, 3x3) on the seven points 0, +-1, +-2, +-1/2 (no point at infinity, so each +-a pair is an
+// even and an odd part: v[+a] = E + O, v[-a] = E - O). B^T rows scaled to integers, the scale moved
+// into G:
+//   G = [-1/4 0 0; -1/18 -1/18 -1/18; -1/18 1/18 -1/18; 1/360 1/180 1/90; 1/360 -1/180 1/90;
+//        16/45 8/45 4/45; 16/45 -8/45 4/45]
+//   B^T = [-4 0 21 0 -21 0 4; 0 4 4 -17 -17 4 4; 0 -4 4 17 -17 -4 4; 0 2 1 -10 -5 8 4;
+//          0 -2 1 10 -5 -8 4; 0 4 8 -5 -10 1 2; 0 -4 8 5 -10 -1 2]
+//   A^T = [1 1 1 1 1 1 1; 0 1 -1 2 -2 1/2 -1/2; 0 1 1 4 4 1/4 1/4; 0 1 -1 8 -8 1/8 -1/8;
+//          0 1 1 16 16 1/16 1/16]
+// 49 multiplies per 25 outputs (F(4x4): 36 per 16). Its rounding error on the seed CNN's layer is
+// about twice F(4x4)'s (~4e-6 relative), still far below what a float32 model can tell apart.
+template <class L>
+struct Wino<L, 5> {
+  using T = typename L::T;
+  static inline T madd(float k, T a, T b) { return L::add(L::mul(L::set1(k), a), b); }  // k a + b
+  static inline void g(const T* x, T* u) {  // u[0..6] = G x[0..2]
+    const T s = L::add(x[0], x[2]);
+    const T e3 = madd(1.f / 360, x[0], L::mul(L::set1(1.f / 90), x[2])), o3 = L::mul(L::set1(1.f / 180), x[1]);
+    const T e5 = madd(16.f / 45, x[0], L::mul(L::set1(4.f / 45), x[2])), o5 = L::mul(L::set1(8.f / 45), x[1]);
+    u[0] = L::mul(L::set1(-0.25f), x[0]);
+    u[1] = L::mul(L::set1(-1.f / 18), L::add(s, x[1]));
+    u[2] = L::mul(L::set1(-1.f / 18), L::sub(s, x[1]));
+    u[3] = L::add(e3, o3);
+    u[4] = L::sub(e3, o3);
+    u[5] = L::add(e5, o5);
+    u[6] = L::sub(e5, o5);
+  }
+  static inline void bt(const T* d, T* v) {  // v[0..6] = B^T d[0..6]
+    v[0] = madd(4.f, L::sub(d[6], d[0]), L::mul(L::set1(21.f), L::sub(d[2], d[4])));
+    const T e1 = madd(-17.f, d[4], L::mul(L::set1(4.f), L::add(d[2], d[6])));
+    const T o1 = madd(-17.f, d[3], L::mul(L::set1(4.f), L::add(d[1], d[5])));
+    v[1] = L::add(e1, o1);
+    v[2] = L::sub(e1, o1);
+    const T e2 = madd(-5.f, d[4], madd(4.f, d[6], d[2]));
+    const T o2 = L::mul(L::set1(2.f), madd(-5.f, d[3], madd(4.f, d[5], d[1])));
+    v[3] = L::add(e2, o2);
+    v[4] = L::sub(e2, o2);
+    const T e3 = L::mul(L::set1(2.f), madd(-5.f, d[4], madd(4.f, d[2], d[6])));
+    const T o3 = madd(-5.f, d[3], madd(4.f, d[1], d[5]));
+    v[5] = L::add(e3, o3);
+    v[6] = L::sub(e3, o3);
+  }
+  static inline void at(const T* m, T* y) {  // y[0..4] = A^T m[0..6]
+    const T s1 = L::add(m[1], m[2]), t1 = L::sub(m[1], m[2]), s2 = L::add(m[3], m[4]), t2 = L::sub(m[3], m[4]);
+    const T s3 = L::add(m[5], m[6]), t3 = L::sub(m[5], m[6]);
+    y[0] = L::add(L::add(m[0], s1), L::add(s2, s3));
+    y[1] = madd(2.f, t2, madd(0.5f, t3, t1));
+    y[2] = madd(4.f, s2, madd(0.25f, s3, s1));
+    y[3] = madd(8.f, t2, madd(0.125f, t3, t1));
+    y[4] = madd(16.f, s2, madd(0.0625f, s3, s1));
   }
 };
 
@@ -1183,6 +1236,8 @@ inline void wino_outputs_v(const float* Mo, float* y, const ConvGeom& g, int64_t
   ATTR void wino_filters_##SUFFIX(int tile, const float* w, float* U, int64_t C, int64_t OC) {               \
     if (tile == 4)                                                                                              \
       wino_filters_v<L, 4>(w, U, C, OC);                                                                        \
+    else if (tile == 5)                                                                                         \
+      wino_filters_v<L, 5>(w, U, C, OC);                                                                        \
     else                                                                                                        \
       wino_filters_v<L, 2>(w, U, C, OC);                                                                        \
   }                                                                                                             \
@@ -1190,6 +1245,8 @@ inline void wino_outputs_v(const float* Mo, float* y, const ConvGeom& g, int64_t
                                  int64_t th, int64_t tw) {                                                      \
     if (tile == 4)                                                                                              \
       wino_inputs_v<L, 4>(x, V, g, n0, n1, th, tw);                                                             \
+    else if (tile == 5)                                                                                         \
+      wino_inputs_v<L, 5>(x, V, g, n0, n1, th, tw);                                                             \
     else                                                                                                        \
       wino_inputs_v<L, 2>(x, V, g, n0, n1, th, tw);                                                             \
   }                                                                                                             \
@@ -1197,6 +1254,8 @@ inline void wino_outputs_v(const float* Mo, float* y, const ConvGeom& g, int64_t
                                   int64_t th, int64_t tw) {                                                     \
     if (tile == 4)                                                                                              \
       wino_outputs_v<L, 4>(Mo, y, g, images, th, tw);                                                           \
+    else if (tile == 5)                                                                                         \
+      wino_outputs_v<L, 5>(Mo, y, g, images, th, tw);                                                           \
     else                                                                                                        \
       wino_outputs_v<L, 2>(Mo, y, g, images, th, tw);                                                           \
   }
@@ -1222,8 +1281,8 @@ TSR_WINO(avx2, __attribute__((target("avx2,fma"), flatten)), Lanes256)
 #define TSR_WINO_CALL(FN, ...) FN##_generic(__VA_ARGS__)
 #endif
 
-// Whether x[0, n) holds no NaN or infinity (an all-ones exponent); an integer OR, so it vectorises.
-bool all_finite(const float* x, int64_t n) {
+// Whether x[0, n) holds no NaN or infinity (an all-ones exponent), tested on the bits.
+bool all_finite_generic(const float* x, int64_t n) {
   uint32_t bad = 0;
   for (int64_t i = 0; i < n; i++) {
     uint32_t u;
@@ -1232,21 +1291,74 @@ bool all_finite(const float* x, int64_t n) {
   }
   return bad == 0;
 }
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) bool all_finite_512(const float* x, int64_t n) {
+  const __m512i e = _mm512_set1_epi32(0x7f800000);
+  __mmask16 bad = 0;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) bad |= _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_loadu_si512(x + i), e), e);
+  if (i < n) {
+    const __mmask16 m = __mmask16((1u << (n - i)) - 1);
+    bad |= _mm512_mask_cmpeq_epi32_mask(m, _mm512_and_si512(_mm512_maskz_loadu_epi32(m, x + i), e), e);
+  }
+  return bad == 0;
+}
+__attribute__((target("avx2"))) bool all_finite_256(const float* x, int64_t n) {
+  const __m256i e = _mm256_set1_epi32(0x7f800000);
+  __m256i bad = _mm256_setzero_si256();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+    bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(_mm256_and_si256(v, e), e));
+  }
+  return _mm256_testz_si256(bad, bad) && all_finite_generic(x + i, n - i);
+}
+#endif
+bool all_finite(const float* x, int64_t n) {
+#if defined(__x86_64__)
+  const int lvl = gemm_isa_level();
+  if (lvl == 3) return all_finite_512(x, n);
+  if (lvl == 2) return all_finite_256(x, n);
+#endif
+  return all_finite_generic(x, n);
+}
 
-// Output tile size: F(4x4, 3x3) when the output has room for a 4x4 tile, else F(2x2, 3x3).
-int winograd_tile(const ConvGeom& g) { return g.OH >= 4 && g.OW >= 4 ? 4 : 2; }
+// Output tile size: F(2x2, 3x3) for an output under 4 rows or columns; otherwise F(4x4, 3x3), or
+// F(5x5, 3x3) where its tiles need fewer multiplies in all (per image: tiles x (tile + 2)^2; the
+// GEMMs are most of the cost): a 10x10 output takes 4 tiles of 49 instead of 9 of 36.
+int winograd_tile(const ConvGeom& g) {
+  if (g.OH < 4 || g.OW < 4) return 2;
+  auto cost = [&](int64_t m) { return ((g.OH + m - 1) / m) * ((g.OW + m - 1) / m) * (m + 2) * (m + 2); };
+  return cost(5) < cost(4) ? 5 : 4;
+}
 
-// conv output of images [n0, n1) into y (the chunk's images from y[0]); U: the transformed filters.
-void winograd_chunk(const float* x, const float* U, float* y, const ConvGeom& g, int64_t n0, int64_t n1, int tile) {
+// The transformed filters: U[xi] is [C x OC] row-major; when panel > 0, P[xi] holds the same as
+// OC / panel blocks [C x panel] one after another, the GEMM kernel's packed B layout, which it
+// reads without a copy. Few-row GEMMs (small batches) stream U instead, whose rows are wider.
+struct WinoFilters {
+  const float *U, *P;
+  int64_t panel;
+};
+
+// conv output of images [n0, n1) into y (the chunk's images from y[0]).
+void winograd_chunk(const float* x, const WinoFilters& f, float* y, const ConvGeom& g, int64_t n0, int64_t n1,
+                    int tile) {
   const int a = tile + 2, a2 = a * a;
   const int64_t tilesH = (g.OH + tile - 1) / tile, tilesW = (g.OW + tile - 1) / tile;
-  const int64_t T = (n1 - n0) * tilesH * tilesW;
+  const int64_t T = (n1 - n0) * tilesH * tilesW, CO = g.C * g.OC;
   float* V = scratch(2, size_t(a2 * T * g.C));
   float* Mo = scratch(5, size_t(a2 * T * g.OC));
   TSR_WINO_CALL(wino_inputs, tile, x, V, g, n0, n1, tilesH, tilesW);
-  for (int xi = 0; xi < a2; xi++)
-    gemm_serial(T, g.OC, g.C, V + xi * T * g.C, g.C, 1, U + xi * g.C * g.OC, g.OC, 1, Mo + xi * T * g.OC, g.OC,
-                false);
+  for (int xi = 0; xi < a2; xi++) {
+    const float* A = V + xi * T * g.C;
+    float* C = Mo + xi * T * g.OC;
+    if (f.panel > 0 && T > 16) {
+      for (int64_t j = 0; j < g.OC; j += f.panel)
+        gemm_serial(T, f.panel, g.C, A, g.C, 1, f.P + xi * CO + j * g.C, f.panel, 1, C + j, g.OC, false);
+    } else {
+      gemm_serial(T, g.OC, g.C, A, g.C, 1, f.U + xi * CO, g.OC, 1, C, g.OC, false);
+    }
+  }
   TSR_WINO_CALL(wino_outputs, tile, Mo, y, g, n1 - n0, tilesH, tilesW);
 }
 
@@ -1254,12 +1366,12 @@ void winograd_chunk(const float* x, const float* U, float* y, const ConvGeom& g,
 // were last transformed (served models call with the same weights every time, and the transform
 // costs as much as a batch-1 image's GEMMs). The check compares the values themselves, so a weight
 // changed in place (an optimizer step, a user writing into the buffer) is transformed anew.
-const float* winograd_filters(const float* w, const ConvGeom& g, int tile) {
+WinoFilters winograd_filters(const float* w, const ConvGeom& g, int tile) {
   struct Entry {
     const float* w = nullptr;
     int tile = 0, isa = -1;
-    int64_t C = 0, OC = 0;
-    std::vector<float> weights, U;
+    int64_t C = 0, OC = 0, panel = 0;
+    std::vector<float> weights, U, P;
     uint64_t used = 0;
   };
   constexpr int kEntries = 8;
@@ -1276,7 +1388,7 @@ const float* winograd_filters(const float* w, const ConvGeom& g, int tile) {
     if (e.w == w && e.tile == tile && e.isa == isa && e.C == g.C && e.OC == g.OC &&
         std::memcmp(e.weights.data(), w, nw * sizeof(float)) == 0) {
       e.used = ++clock;
-      return e.U.data();
+      return {e.U.data(), e.P.data(), e.panel};
     }
     if (e.used < victim->used) victim = &e;
   }
@@ -1284,13 +1396,23 @@ const float* winograd_filters(const float* w, const ConvGeom& g, int tile) {
   e.weights.assign(w, w + nw);
   e.U.resize(nu);
   TSR_WINO_CALL(wino_filters, tile, w, e.U.data(), g.C, g.OC);
+  // Several kernel-wide column panels: lay each point's [C x OC] out as [C x NR] blocks.
+  const int64_t nr = gemm_nr(), a2 = (tile + 2) * (tile + 2), CO = g.C * g.OC;
+  e.panel = g.OC > nr && g.OC % nr == 0 ? nr : 0;
+  e.P.resize(e.panel > 0 ? nu : 0);
+  if (e.panel > 0) {
+    for (int64_t xi = 0; xi < a2; xi++)
+      for (int64_t j = 0; j < g.OC; j += nr)
+        for (int64_t c = 0; c < g.C; c++)
+          std::copy_n(e.U.data() + xi * CO + c * g.OC + j, nr, e.P.data() + xi * CO + j * g.C + c * nr);
+  }
   e.w = w;
   e.tile = tile;
   e.isa = isa;
   e.C = g.C;
   e.OC = g.OC;
   e.used = ++clock;
-  return e.U.data();
+  return {e.U.data(), e.P.data(), e.panel};
 }
 
 // images per Winograd chunk: about 128 GEMM rows (tiles), the chunk's tiles within ~1 MB
@@ -1308,28 +1430,39 @@ void conv2d_maxpool_f32(const float* x, const float* w, const float* bias, float
                         const PoolGeom& p, bool relu, bool winograd) {
   if (g.N == 0 || g.OC == 0 || p.OH * p.OW == 0) return;
   const int64_t yImg = g.OH * g.OW * g.OC, oImg = p.OH * p.OW * p.C, xImg = g.H * g.W * g.C;
-  if (winograd && winograd_applies(g)) {
-    const int tile = winograd_tile(g);
-    const float* U = winograd_filters(w, g, tile);
-    const int64_t chunk = winograd_chunk_images(g, tile), chunks = (g.N + chunk - 1) / chunk;
+  // Winograd computes only the conv rows and columns some pooling window reads: a 2x2 / stride-2
+  // pool of an 11x11 output reads 10x10. The cropped conv (same origin and padding, fewer output
+  // rows and columns) and a pool over it give the same values.
+  ConvGeom gc = g;
+  PoolGeom pc = p;
+  gc.OH = pc.H = std::min(g.OH, std::max<int64_t>(1, (p.OH - 1) * p.SH - p.PT + p.PH));
+  gc.OW = pc.W = std::min(g.OW, std::max<int64_t>(1, (p.OW - 1) * p.SW - p.PL + p.PW));
+  if (winograd && winograd_applies(gc)) {
+    const int64_t ycImg = gc.OH * gc.OW * gc.OC;
+    const int tile = winograd_tile(gc);
+    const WinoFilters U = winograd_filters(w, gc, tile);
+    // chunks of (nearly) equal size: 22 images in at most 10 are 8 + 7 + 7, not 10 + 10 + 2
+    const int64_t most = winograd_chunk_images(gc, tile);
+    const int64_t chunk = (g.N + (g.N + most - 1) / most - 1) / ((g.N + most - 1) / most);
+    const int64_t chunks = (g.N + chunk - 1) / chunk;
     parallel_range(chunks, 1, 1, [&](int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; k++) {
         const int64_t c0 = k * chunk, c1 = std::min(g.N, c0 + chunk);
-        float* y = scratch(3, size_t((c1 - c0) * yImg));
+        float* y = scratch(3, size_t((c1 - c0) * ycImg));
         // A NaN or infinity would spread over its whole tile through the transforms, where the
         // direct convolution keeps it to the windows that contain it: such an image runs direct.
         for (int64_t n = c0; n < c1;) {
           if (!all_finite(x + n * xImg, xImg)) {
-            direct_chunk(x, w, y + (n - c0) * yImg, g, n, n + 1, false);
+            direct_chunk(x, w, y + (n - c0) * ycImg, gc, n, n + 1, false);
             n++;
             continue;
           }
           int64_t e = n + 1;
           while (e < c1 && all_finite(x + e * xImg, xImg)) e++;
-          winograd_chunk(x, U, y + (n - c0) * yImg, g, n, e, tile);
+          winograd_chunk(x, U, y + (n - c0) * ycImg, gc, n, e, tile);
           n = e;
         }
-        pool_epi(y, out + c0 * oImg, bias, p, c1 - c0, relu);
+        pool_epi(y, out + c0 * oImg, bias, pc, c1 - c0, relu);
       }
     });
     return;

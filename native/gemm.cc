@@ -420,6 +420,7 @@ int gemm_isa_level() {
 #endif
   return 0;
 }
+int gemm_nr() { return isa().NR; }
 void gemm_force_isa(int v) { g_forced = v; }
 
 namespace {

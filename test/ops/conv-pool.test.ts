@@ -107,9 +107,12 @@ describe('conv2dMaxPoolInference', { skip: !hasNativeBackend() && 'the native ad
       for (const isa of [1, 2, 0]) {
         addon?.forceIsa(isa);
         for (const [n, h, w, c, oc, padding, pool] of [
-          [7, 13, 13, 32, 64, 'valid', 2], // F(4x4): 3x3 tiles of the 11x11 output, the last ones partial
+          [7, 13, 13, 32, 64, 'valid', 2], // the pool reads 10x10 of the 11x11 output: F(5x5), 2x2 tiles
           [3, 9, 12, 8, 20, 'same', 2],
           [2, 6, 7, 13, 9, 'valid', 1],
+          [2, 10, 10, 16, 16, 'valid', 1], // 8x8: F(4x4), 2x2 tiles
+          [2, 15, 15, 16, 8, 'valid', 1], // 13x13: F(5x5), 3x3 tiles, the last ones partial
+          [2, 14, 13, 16, 16, 'valid', 1], // 12x11: F(4x4), the last column of tiles partial
           [5, 10, 10, 16, 16, 'same', 3],
           [3, 5, 9, 16, 24, 'valid', 1], // a 3-row output: F(2x2)
           [2, 4, 4, 24, 16, 'same', 2],
