@@ -20,12 +20,15 @@ namespace {
 
 using KernelFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool acc);
 using KernelUaFn = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc, bool acc);
+using RowsFn = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,
+                        bool acc);
 
 struct Isa {
   int MR, NR, MC, KC, NC;
   KernelFn kernel;
   const char* name;
   KernelUaFn kernel_ua;  // nullptr: always pack A
+  const RowsFn* rows;    // rows[r], r = 1..MR: r rows of A and B both read in place; nullptr: none
 };
 
 // ---- portable micro-kernel (auto-vectorizable) -----------------------------------------------
@@ -203,6 +206,76 @@ __attribute__((target("avx512f"))) void kernel_avx512_ua(int64_t kc, const float
   }
 }
 
+// ---- r <= MR rows x NR columns with nothing packed: A rows at stride lda, B rows at stride ldb.
+// The ua kernels' operations exactly (per K block, fma over p in order from zero, then stored or
+// added to C), so a row's bits do not depend on the path or on the rows computed with it.
+template <int R>
+__attribute__((target("avx512f"))) void rows_avx512(int64_t kc, const float* a, int64_t lda, const float* b,
+                                                    int64_t ldb, float* c, int64_t ldc, bool acc) {
+  __m512 c0[R], c1[R];
+  const float* r[R];
+#pragma GCC unroll 12
+  for (int i = 0; i < R; i++) {
+    c0[i] = _mm512_setzero_ps();
+    c1[i] = _mm512_setzero_ps();
+    r[i] = a + i * lda;
+  }
+  for (int64_t p = 0; p < kc; p++, b += ldb) {
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < R; i++) {
+      const __m512 av = _mm512_set1_ps(r[i][p]);
+      c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+    }
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < R; i++) {
+    float* cr = c + i * ldc;
+    if (acc) {
+      c0[i] = _mm512_add_ps(_mm512_loadu_ps(cr), c0[i]);
+      c1[i] = _mm512_add_ps(_mm512_loadu_ps(cr + 16), c1[i]);
+    }
+    _mm512_storeu_ps(cr, c0[i]);
+    _mm512_storeu_ps(cr + 16, c1[i]);
+  }
+}
+template <int R>
+__attribute__((target("avx2,fma"))) void rows_avx2(int64_t kc, const float* a, int64_t lda, const float* b,
+                                                   int64_t ldb, float* c, int64_t ldc, bool acc) {
+  __m256 c0[R], c1[R];
+  const float* r[R];
+#pragma GCC unroll 6
+  for (int i = 0; i < R; i++) {
+    c0[i] = _mm256_setzero_ps();
+    c1[i] = _mm256_setzero_ps();
+    r[i] = a + i * lda;
+  }
+  for (int64_t p = 0; p < kc; p++, b += ldb) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+      const __m256 av = _mm256_broadcast_ss(r[i] + p);
+      c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < R; i++) {
+    float* cr = c + i * ldc;
+    if (acc) {
+      c0[i] = _mm256_add_ps(_mm256_loadu_ps(cr), c0[i]);
+      c1[i] = _mm256_add_ps(_mm256_loadu_ps(cr + 8), c1[i]);
+    }
+    _mm256_storeu_ps(cr, c0[i]);
+    _mm256_storeu_ps(cr + 8, c1[i]);
+  }
+}
+const RowsFn kRows512[13] = {nullptr,         rows_avx512<1>, rows_avx512<2>,  rows_avx512<3>, rows_avx512<4>,
+                             rows_avx512<5>,  rows_avx512<6>, rows_avx512<7>,  rows_avx512<8>, rows_avx512<9>,
+                             rows_avx512<10>, rows_avx512<11>, rows_avx512<12>};
+const RowsFn kRows256[7] = {nullptr, rows_avx2<1>, rows_avx2<2>, rows_avx2<3>, rows_avx2<4>, rows_avx2<5>, rows_avx2<6>};
+
 // ---- few rows (M <= 4, or <= 16 with a small B; row-major B): C rows = A rows x B without
 // packing B, which for one row costs as much as the FMAs themselves (a batch-1 Dense layer). Each C element sees exactly the
 // operations of the packed path: per K block, fma over p in order from zero, then stored or added
@@ -285,9 +358,9 @@ __attribute__((target("avx2,fma"))) void few_rows_avx2(int64_t N, int64_t kc, co
 }
 #endif
 
-const Isa kGeneric{kGenMR, kGenNR, 128, 256, 2048, kernel_generic, "generic", nullptr};
+const Isa kGeneric{kGenMR, kGenNR, 128, 256, 2048, kernel_generic, "generic", nullptr, nullptr};
 #if defined(__x86_64__)
-const Isa kAvx2{6, 16, 120, 256, 4080, kernel_avx2, "avx2+fma", kernel_avx2_ua};
+const Isa kAvx2{6, 16, 120, 256, 4080, kernel_avx2, "avx2+fma", kernel_avx2_ua, kRows256};
 #ifndef TSR_KC512
 #define TSR_KC512 256
 #endif
@@ -297,7 +370,7 @@ const Isa kAvx2{6, 16, 120, 256, 4080, kernel_avx2, "avx2+fma", kernel_avx2_ua};
 #ifndef TSR_MC512
 #define TSR_MC512 144
 #endif
-const Isa kAvx512{12, 32, TSR_MC512, TSR_KC512, TSR_NC512, kernel_avx512, "avx512f", kernel_avx512_ua};
+const Isa kAvx512{12, 32, TSR_MC512, TSR_KC512, TSR_NC512, kernel_avx512, "avx512f", kernel_avx512_ua, kRows512};
 #endif
 
 int g_forced = 0;
@@ -491,6 +564,22 @@ void gemm_serial_packed(int64_t M, int64_t N, int64_t K, const APacker& A, const
   int64_t uaLda = 0;
   const float* uaRows = s.kernel_ua && (N <= 3 * NR || K <= 128) ? A.row_major(uaLda) : nullptr;
   const bool ua = uaRows != nullptr;
+  // A few row panels against row-major B (a Dense layer at serving batch sizes, Winograd's
+  // per-point GEMMs): B would be reused at most 4 times, too few for packing it to pay, and a
+  // ragged last panel would be packed and computed through a buffer. Both are read in place.
+  int64_t rLda = 0;
+  const float* rRows = s.rows != nullptr && csB == 1 && M <= 4 * MR && N % NR == 0 ? A.row_major(rLda) : nullptr;
+  if (rRows != nullptr) {
+    for (int64_t pc = 0; pc < K; pc += KC) {
+      const int64_t kc = std::min(KC, K - pc);
+      const bool acc = accumulate || pc > 0;
+      for (int64_t jr = 0; jr < N; jr += NR)
+        for (int64_t ir = 0; ir < M; ir += MR)
+          s.rows[std::min<int64_t>(MR, M - ir)](kc, rRows + ir * rLda + pc, rLda, B + pc * rsB + jr, rsB,
+                                                C + ir * ldc + jr, ldc, acc);
+    }
+    return;
+  }
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = std::min(NC, N - jc);
     for (int64_t pc = 0; pc < K; pc += KC) {

@@ -221,23 +221,33 @@ describe('native matmul', () => {
   });
 
   ntest('a row of A x B has the same bits whether computed alone, in a few rows, or in many', (N) => {
-    // the few-rows path (M <= 4, no packing) must repeat the packed path's operations exactly:
-    // a served request's output may not depend on what it was batched with
-    for (const k of [1, 5, 288, 300, 701]) {
-      for (const n of [1, 7, 16, 33, 64, 70, 130]) {
-        const m = 37;
-        const a = randn(m * k);
-        const b = randn(k * n);
-        const all = new Float32Array(m * n);
-        N.matmul(a, b, all, 1, m, n, k, false, false, 0, 0);
-        for (const rows of [1, 2, 4]) {
-          for (const r0 of [0, 13, m - rows]) {
-            const part = new Float32Array(rows * n);
-            N.matmul(a.subarray(r0 * k, (r0 + rows) * k), b, part, 1, rows, n, k, false, false, 0, 0);
-            sameBits(part, all.subarray(r0 * n, (r0 + rows) * n), `k=${k} n=${n} rows ${r0}..${r0 + rows - 1}`);
+    // 60 rows go through the packed kernels; up to 48 (AVX-512; 24 on AVX2) against a B of whole
+    // kernel-wide panels through the r-row kernels that read A and B in place (ragged panels too);
+    // 1-4 through the few-rows kernel. Each must repeat the packed path's operations exactly: a
+    // served request's output may not depend on what it was batched with.
+    try {
+      for (const isa of [1, 2, 0]) {
+        addon!.forceIsa(isa);
+        for (const k of [1, 5, 288, 300, 701]) {
+          for (const n of [1, 7, 16, 32, 33, 64, 70, 96, 130]) {
+            const m = 60;
+            const a = randn(m * k);
+            const b = randn(k * n);
+            const all = new Float32Array(m * n);
+            N.matmul(a, b, all, 1, m, n, k, false, false, 0, 0);
+            for (const rows of [1, 2, 4, 12, 13, 22, 48]) {
+              for (const r0 of [0, 7, m - rows]) {
+                const part = new Float32Array(rows * n);
+                N.matmul(a.subarray(r0 * k, (r0 + rows) * k), b, part, 1, rows, n, k, false, false, 0, 0);
+                const what = `isa ${isa} k=${k} n=${n} rows ${r0}..${r0 + rows - 1}`;
+                sameBits(part, all.subarray(r0 * n, (r0 + rows) * n), what);
+              }
+            }
           }
         }
       }
+    } finally {
+      addon!.forceIsa(0);
     }
   });
 });
