@@ -889,7 +889,7 @@ TSR_POOL_EPI(pool_epi_256, __attribute__((target("avx2,fma"), flatten)), TSR_256
 // order, from zero; out-of-image taps as 0 * w), picked in pool_epilogue_vec's order (the window's
 // top-left first, then row-major), biased and relu'd, so the bits are the two kernels'. The conv
 // output never goes through memory, and conv pixels no window reads are not computed.
-template <class V, class L, int NB, bool kBias, bool kRelu>
+template <class V, class L, int NB, bool kBias, bool kRelu, int K3 = 0>
 inline void c1_pool2_image(const float* xn, const float* w, const float* bias, float* out, const ConvGeom& g,
                            const PoolGeom& p) {
   using T = typename V::T;
@@ -909,10 +909,15 @@ inline void c1_pool2_image(const float* xn, const float* w, const float* bias, f
           // All four conv pixels inside the image: eight independent FMA chains.
           const float* xq[4] = {xn + iy0 * g.W + ix0, xn + iy0 * g.W + ix0 + g.SW, xn + (iy0 + g.SH) * g.W + ix0,
                                 xn + (iy0 + g.SH) * g.W + ix0 + g.SW};
+          // K3: a 3x3 undilated kernel known at compile time, so the taps' loop unrolls and the
+          // weights stay in registers (the same operations in the same order).
+          const int64_t KH = K3 ? 3 : g.KH, KW = K3 ? 3 : g.KW, DH = K3 ? 1 : g.DH, DW = K3 ? 1 : g.DW;
           int t = 0;
-          for (int64_t ky = 0; ky < g.KH; ky++)
-            for (int64_t kx = 0; kx < g.KW; kx++, t++) {
-              const int64_t off = ky * g.DH * g.W + kx * g.DW;
+#pragma GCC unroll 3
+          for (int64_t ky = 0; ky < KH; ky++)
+#pragma GCC unroll 3
+            for (int64_t kx = 0; kx < KW; kx++, t++) {
+              const int64_t off = ky * DH * g.W + kx * DW;
               for (int q = 0; q < 4; q++) {
                 const T xv = vset1(V(), xq[q][off]);
                 for (int b = 0; b < NB; b++) acc[q][b] = vfma(V(), xv, wv[t][b], acc[q][b]);
@@ -940,7 +945,14 @@ inline void c1_pool2_image(const float* xn, const float* w, const float* bias, f
 #define TSR_C1_POOL2(NAME, ATTR, V, L)                                                                               \
   ATTR void NAME(const float* xn, const float* w, const float* bias, float* out, const ConvGeom& g, const PoolGeom& p, \
                  bool relu) {                                                                                        \
-    if (g.OC % (2 * V::W) == 0) {                                                                                    \
+    if (g.OC % (2 * V::W) == 0 && g.KH == 3 && g.KW == 3 && g.DH == 1 && g.DW == 1) {                               \
+      if (bias)                                                                                                      \
+        relu ? c1_pool2_image<V, L, 2, true, true, 3>(xn, w, bias, out, g, p)                                        \
+             : c1_pool2_image<V, L, 2, true, false, 3>(xn, w, bias, out, g, p);                                      \
+      else                                                                                                           \
+        relu ? c1_pool2_image<V, L, 2, false, true, 3>(xn, w, bias, out, g, p)                                       \
+             : c1_pool2_image<V, L, 2, false, false, 3>(xn, w, bias, out, g, p);                                     \
+    } else if (g.OC % (2 * V::W) == 0) {                                                                             \
       if (bias)                                                                                                      \
         relu ? c1_pool2_image<V, L, 2, true, true>(xn, w, bias, out, g, p)                                           \
              : c1_pool2_image<V, L, 2, true, false>(xn, w, bias, out, g, p);                                         \
