@@ -567,8 +567,11 @@ void gemm_serial_packed(int64_t M, int64_t N, int64_t K, const APacker& A, const
   // A few row panels against row-major B (a Dense layer at serving batch sizes, Winograd's
   // per-point GEMMs): B would be reused at most 4 times, too few for packing it to pay, and a
   // ragged last panel would be packed and computed through a buffer. Both are read in place.
+  // Measured: faster at every size with one row panel, and with up to 4 while B's rows are at
+  // most 256 wide; beyond that (24-48 rows x 1024+ columns) the strided reads lose to packing.
   int64_t rLda = 0;
-  const float* rRows = s.rows != nullptr && csB == 1 && M <= 4 * MR && N % NR == 0 ? A.row_major(rLda) : nullptr;
+  const bool fewPanels = M <= MR || (M <= 4 * MR && N <= 256);
+  const float* rRows = s.rows != nullptr && csB == 1 && fewPanels && N % NR == 0 ? A.row_major(rLda) : nullptr;
   if (rRows != nullptr) {
     for (int64_t pc = 0; pc < K; pc += KC) {
       const int64_t kc = std::min(KC, K - pc);
