@@ -557,13 +557,6 @@ void gemm_serial_packed(int64_t M, int64_t N, int64_t K, const APacker& A, const
   const int64_t NC = std::min<int64_t>(s.NC, (N + NR - 1) / NR * NR);
   const int64_t MC = std::min<int64_t>(s.MC, (M + MR - 1) / MR * MR);
   const int64_t kcMax = std::min<int64_t>(KC, K);
-  float* bp = scratch(0, size_t(NC) * kcMax);
-  float* ap = scratch(1, size_t(MC) * kcMax);
-  alignas(64) float tmp[16 * 32];
-  // Narrow N: each A element feeds few FMAs, so read row-major A in place instead of packing it.
-  int64_t uaLda = 0;
-  const float* uaRows = s.kernel_ua && (N <= 3 * NR || K <= 128) ? A.row_major(uaLda) : nullptr;
-  const bool ua = uaRows != nullptr;
   // A few row panels against row-major B (a Dense layer at serving batch sizes, Winograd's
   // per-point GEMMs): B would be reused at most 4 times, too few for packing it to pay, and a
   // ragged last panel would be packed and computed through a buffer. Both are read in place.
@@ -583,6 +576,13 @@ void gemm_serial_packed(int64_t M, int64_t N, int64_t K, const APacker& A, const
     }
     return;
   }
+  float* bp = scratch(0, size_t(NC) * kcMax);
+  float* ap = scratch(1, size_t(MC) * kcMax);
+  alignas(64) float tmp[16 * 32];
+  // Narrow N: each A element feeds few FMAs, so read row-major A in place instead of packing it.
+  int64_t uaLda = 0;
+  const float* uaRows = s.kernel_ua && (N <= 3 * NR || K <= 128) ? A.row_major(uaLda) : nullptr;
+  const bool ua = uaRows != nullptr;
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = std::min(NC, N - jc);
     for (int64_t pc = 0; pc < K; pc += KC) {
