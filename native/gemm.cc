@@ -524,7 +524,10 @@ void gemm_serial(int64_t M, int64_t N, int64_t K, const float* A, int64_t rsA, i
   const Isa& s = isa();
   // Few rows, or a few more against a small B (Winograd's per-point GEMMs at batch 1: 9 rows of
   // [32 x 64]), where packing B would cost more than streaming it from L1 once per row.
-  if (M > 0 && (M <= 4 || (M <= 16 && K * N <= 4096)) && N > 0 && K > 0 && csB == 1 &&
+  // (Two rows or more in whole kernel-wide column panels go to the r-row kernels instead, which
+  // stream B once for all the rows: see gemm_serial_packed.)
+  const bool rowKernels = M >= 2 && csA == 1 && s.rows != nullptr && N % s.NR == 0;
+  if (M > 0 && (M <= 4 || (M <= 16 && K * N <= 4096)) && N > 0 && K > 0 && csB == 1 && !rowKernels &&
       (&s == &kAvx512 || &s == &kAvx2)) {
     const int64_t KC = k_block(K, s.KC);
     for (int64_t pc = 0; pc < K; pc += KC) {
