@@ -158,6 +158,51 @@ describe('conv2dMaxPoolInference', { skip: !hasNativeBackend() && 'the native ad
     }
   });
 
+  it('with Winograd: any pooling (size, stride, padding) of the cropped convolution equals the ops to rounding', () => {
+    // Winograd computes only the conv rows and columns some pooling window reads; overlapping,
+    // strided and padded ('same') windows must still see every value they need.
+    setWinogradInference(true);
+    try {
+      fc.assert(
+        fc.property(
+          fc.record({
+            n: fc.integer({ min: 1, max: 3 }),
+            h: fc.integer({ min: 5, max: 16 }),
+            w: fc.integer({ min: 5, max: 16 }),
+            c: fc.constantFrom(8, 16, 19),
+            oc: fc.constantFrom(8, 16, 32, 40),
+            padding: fc.constantFrom('valid' as const, 'same' as const),
+            pool: fc.integer({ min: 1, max: 4 }),
+            poolStride: fc.integer({ min: 1, max: 4 }),
+            poolPadding: fc.constantFrom('valid' as const, 'same' as const),
+            seed: fc.integer({ min: 1, max: 1000 }),
+          }),
+          (p) => {
+            const x = new Tensor(values(p.n * p.h * p.w * p.c, p.seed, false), [p.n, p.h, p.w, p.c], 'float32');
+            const f = new Tensor(values(9 * p.c * p.oc, p.seed + 1, false), [3, 3, p.c, p.oc], 'float32');
+            const b = new Tensor(values(p.oc, p.seed + 2, false), [p.oc], 'float32');
+            const convOpts = { padding: p.padding };
+            const poolOpts = { poolSize: p.pool, strides: p.poolStride, padding: p.poolPadding };
+            const y = conv2d(x, f, convOpts);
+            if (p.poolPadding === 'valid' && (y.shape[1]! < p.pool || y.shape[2]! < p.pool)) return;
+            const want = biasAdd(maxPool2d(y, poolOpts), b, { activation: 'linear' }).dataSync();
+            const got = noGrad(() => conv2dMaxPoolInference(x, f, b, 'linear', convOpts, poolOpts))!.dataSync();
+            assert.equal(got.length, want.length);
+            let scale = 0;
+            for (const e of want) scale = Math.max(scale, Math.abs(e));
+            for (let i = 0; i < want.length; i++) {
+              if (!(Math.abs(got[i]! - want[i]!) <= 1e-5 * scale))
+                assert.fail(`element ${i}: ${got[i]} vs ${want[i]} (${JSON.stringify(p)})`);
+            }
+          },
+        ),
+        { numRuns: 150, seed: 5 },
+      );
+    } finally {
+      setWinogradInference(false);
+    }
+  });
+
   it('with Winograd: filters changed in place are transformed anew (the transform cache checks values)', () => {
     setWinogradInference(true);
     try {
