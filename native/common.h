@@ -103,7 +103,6 @@ void gemm_serial_packed(int64_t M, int64_t N, int64_t K, const APacker& A, const
                         float* C, int64_t ldc, bool accumulate);
 const char* gemm_isa();
 int gemm_isa_level();  // 0 portable, 2 AVX2+FMA, 3 AVX-512 (honours gemm_force_isa)
-int gemm_nr();         // the micro-kernel's column count NR: B panels [K x NR] row-major are used in place
 void gemm_force_isa(int isa);  // testing: 0 auto, 1 scalar, 2 avx2, 3 avx512
 
 }  // namespace tsr

@@ -1344,33 +1344,17 @@ int winograd_tile(const ConvGeom& g) {
   return cost(5) < cost(4) ? 5 : 4;
 }
 
-// The transformed filters: U[xi] is [C x OC] row-major; when panel > 0, P[xi] holds the same as
-// OC / panel blocks [C x panel] one after another, the GEMM kernel's packed B layout, which it
-// reads without a copy. Few-row GEMMs (small batches) stream U instead, whose rows are wider.
-struct WinoFilters {
-  const float *U, *P;
-  int64_t panel;
-};
-
-// conv output of images [n0, n1) into y (the chunk's images from y[0]).
-void winograd_chunk(const float* x, const WinoFilters& f, float* y, const ConvGeom& g, int64_t n0, int64_t n1,
-                    int tile) {
+// conv output of images [n0, n1) into y (the chunk's images from y[0]); U: the transformed filters.
+void winograd_chunk(const float* x, const float* U, float* y, const ConvGeom& g, int64_t n0, int64_t n1, int tile) {
   const int a = tile + 2, a2 = a * a;
   const int64_t tilesH = (g.OH + tile - 1) / tile, tilesW = (g.OW + tile - 1) / tile;
-  const int64_t T = (n1 - n0) * tilesH * tilesW, CO = g.C * g.OC;
+  const int64_t T = (n1 - n0) * tilesH * tilesW;
   float* V = scratch(2, size_t(a2 * T * g.C));
   float* Mo = scratch(5, size_t(a2 * T * g.OC));
   TSR_WINO_CALL(wino_inputs, tile, x, V, g, n0, n1, tilesH, tilesW);
-  for (int xi = 0; xi < a2; xi++) {
-    const float* A = V + xi * T * g.C;
-    float* C = Mo + xi * T * g.OC;
-    if (f.panel > 0 && T > 16) {
-      for (int64_t j = 0; j < g.OC; j += f.panel)
-        gemm_serial(T, f.panel, g.C, A, g.C, 1, f.P + xi * CO + j * g.C, f.panel, 1, C + j, g.OC, false);
-    } else {
-      gemm_serial(T, g.OC, g.C, A, g.C, 1, f.U + xi * CO, g.OC, 1, C, g.OC, false);
-    }
-  }
+  for (int xi = 0; xi < a2; xi++)
+    gemm_serial(T, g.OC, g.C, V + xi * T * g.C, g.C, 1, U + xi * g.C * g.OC, g.OC, 1, Mo + xi * T * g.OC, g.OC,
+                false);
   TSR_WINO_CALL(wino_outputs, tile, Mo, y, g, n1 - n0, tilesH, tilesW);
 }
 
@@ -1378,12 +1362,12 @@ void winograd_chunk(const float* x, const WinoFilters& f, float* y, const ConvGe
 // were last transformed (served models call with the same weights every time, and the transform
 // costs as much as a batch-1 image's GEMMs). The check compares the values themselves, so a weight
 // changed in place (an optimizer step, a user writing into the buffer) is transformed anew.
-WinoFilters winograd_filters(const float* w, const ConvGeom& g, int tile) {
+const float* winograd_filters(const float* w, const ConvGeom& g, int tile) {
   struct Entry {
     const float* w = nullptr;
     int tile = 0, isa = -1;
-    int64_t C = 0, OC = 0, panel = 0;
-    std::vector<float> weights, U, P;
+    int64_t C = 0, OC = 0;
+    std::vector<float> weights, U;
     uint64_t used = 0;
   };
   constexpr int kEntries = 8;
@@ -1400,7 +1384,7 @@ WinoFilters winograd_filters(const float* w, const ConvGeom& g, int tile) {
     if (e.w == w && e.tile == tile && e.isa == isa && e.C == g.C && e.OC == g.OC &&
         std::memcmp(e.weights.data(), w, nw * sizeof(float)) == 0) {
       e.used = ++clock;
-      return {e.U.data(), e.P.data(), e.panel};
+      return e.U.data();
     }
     if (e.used < victim->used) victim = &e;
   }
@@ -1408,23 +1392,13 @@ WinoFilters winograd_filters(const float* w, const ConvGeom& g, int tile) {
   e.weights.assign(w, w + nw);
   e.U.resize(nu);
   TSR_WINO_CALL(wino_filters, tile, w, e.U.data(), g.C, g.OC);
-  // Several kernel-wide column panels: lay each point's [C x OC] out as [C x NR] blocks.
-  const int64_t nr = gemm_nr(), a2 = (tile + 2) * (tile + 2), CO = g.C * g.OC;
-  e.panel = g.OC > nr && g.OC % nr == 0 ? nr : 0;
-  e.P.resize(e.panel > 0 ? nu : 0);
-  if (e.panel > 0) {
-    for (int64_t xi = 0; xi < a2; xi++)
-      for (int64_t j = 0; j < g.OC; j += nr)
-        for (int64_t c = 0; c < g.C; c++)
-          std::copy_n(e.U.data() + xi * CO + c * g.OC + j, nr, e.P.data() + xi * CO + j * g.C + c * nr);
-  }
   e.w = w;
   e.tile = tile;
   e.isa = isa;
   e.C = g.C;
   e.OC = g.OC;
   e.used = ++clock;
-  return {e.U.data(), e.P.data(), e.panel};
+  return e.U.data();
 }
 
 // images per Winograd chunk: about 128 GEMM rows (tiles), the chunk's tiles within ~1 MB
@@ -1452,11 +1426,10 @@ void conv2d_maxpool_f32(const float* x, const float* w, const float* bias, float
   if (winograd && winograd_applies(gc)) {
     const int64_t ycImg = gc.OH * gc.OW * gc.OC;
     const int tile = winograd_tile(gc);
-    const WinoFilters U = winograd_filters(w, gc, tile);
+    const float* U = winograd_filters(w, gc, tile);
     // chunks of (nearly) equal size: 22 images in at most 10 are 8 + 7 + 7, not 10 + 10 + 2
-    const int64_t most = winograd_chunk_images(gc, tile);
-    const int64_t chunk = (g.N + (g.N + most - 1) / most - 1) / ((g.N + most - 1) / most);
-    const int64_t chunks = (g.N + chunk - 1) / chunk;
+    const int64_t most = winograd_chunk_images(gc, tile), parts = (g.N + most - 1) / most;
+    const int64_t chunk = (g.N + parts - 1) / parts, chunks = (g.N + chunk - 1) / chunk;
     parallel_range(chunks, 1, 1, [&](int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; k++) {
         const int64_t c0 = k * chunk, c1 = std::min(g.N, c0 + chunk);

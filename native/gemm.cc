@@ -493,7 +493,6 @@ int gemm_isa_level() {
 #endif
   return 0;
 }
-int gemm_nr() { return isa().NR; }
 void gemm_force_isa(int v) { g_forced = v; }
 
 namespace {
