@@ -18,9 +18,10 @@ let winograd = false;
 /**
  * Let inference run 3x3, stride-1 convolutions (of at least 8 channels in and out) that feed a
  * max-pool as Winograd F(4x4, 3x3) or F(5x5, 3x3) (F(2x2, 3x3) for outputs under 4 rows or
- * columns), over the conv outputs the pool reads: 4-4.6x fewer multiplies, about 2.4x faster than direct on the
- * seed CNN's second layer at batch 22, agreeing with the direct convolution to ~4e-6 of the outputs' scale (images holding NaN or infinity run direct), and still
- * independent of the batch an image comes in. Off by default, so that predictions equal the
+ * columns), over the conv outputs the pool reads: 4-4.6x fewer multiplies, about 2.4x faster than
+ * direct on the seed CNN's second layer at batch 22, agreeing with the direct convolution to ~4e-6
+ * of the outputs' scale (images holding NaN or infinity run direct), and still independent of the
+ * batch an image comes in. Off by default, so that predictions equal the
  * training forward pass bit for bit; the model server turns it on (config.json "convolution").
  * @example setWinogradInference(true); model.predict(images);
  */

@@ -45,9 +45,9 @@ const PIPELINE_US = 5000;
  * PIPELINE_US) once this fraction of maxBatchSize rows is queued: the worker then finds its next
  * batch waiting when it answers, instead of idling until the HTTP thread, busy answering and
  * reading requests, gets to its message. Fewer queued rows wait for the next batch as before (a
- * batch too small would cost more per row than it saves). Measured with the
- * seed CNN at 64 clients: the worker was idle 24% of the time without it, and 3/8 of 64 rows gave
- * 12-40% more requests/s than no pipelining (1/4 and 1/2 gave less).
+ * batch too small would cost more per row than it saves). Measured with the seed CNN at 64
+ * clients: the worker was idle 24% of the time without it, and 3/8 of 64 rows gave 12-40% more
+ * requests/s than no pipelining (1/4 and 1/2 gave less).
  */
 const PIPELINE_BATCH_FRACTION = 3 / 8;
 
