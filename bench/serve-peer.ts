@@ -1,15 +1,29 @@
 /**
  * The server a TypeScript developer would hand-roll: fastify + onnxruntime-node, KServe-V2-shaped
- * JSON. `--batch` adds a naive batcher (collect for 2 ms, run once, split). Child of bench/serve.ts:
- * prints its URL on stdout.
- * usage: node --import tsx bench/serve-peer.ts MODEL.onnx [--batch]
+ * JSON. `--batch` adds a naive batcher (collect for 2 ms, run once, split). `--ort-threads=N` sets
+ * onnxruntime's intra-op threads (sequential execution, one inter-op thread) and `--ort-spin=0`
+ * stops them spinning between ops; without them onnxruntime's defaults apply. Child of
+ * bench/serve.ts: prints its URL on stdout.
+ * usage: node --import tsx bench/serve-peer.ts MODEL.onnx [--batch] [--ort-threads=N] [--ort-spin=0|1]
  */
 import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
 
-const [file, flag] = process.argv.slice(2);
-const batching = flag === '--batch';
-const session = await ort.InferenceSession.create(file as string);
+const [file, ...flags] = process.argv.slice(2);
+const batching = flags.includes('--batch');
+const option = (name: string) => flags.find((f) => f.startsWith(`--${name}=`))?.split('=')[1];
+const threads = option('ort-threads');
+const session = await ort.InferenceSession.create(
+  file as string,
+  threads === undefined
+    ? {}
+    : {
+        intraOpNumThreads: Number(threads),
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        extra: { session: { intra_op: { allow_spinning: option('ort-spin') ?? '1' } } },
+      },
+);
 const app = Fastify({ bodyLimit: 64 * 1024 * 1024 });
 
 interface Pending {

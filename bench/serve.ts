@@ -7,10 +7,11 @@
  * the issue's targets. A no-op node:http server (bench/serve-ceiling.ts: reads the body, answers a
  * canned response) gives the ceiling any Node.js server can reach here under the same load.
  * Tessera's server runs with the V8 heap options `tessera serve` sets (bin/node-flags.js); the peer
- * runs unbatched, with a naive 2 ms batcher, and batched with those same options, its best of the
- * three being the figure to beat.
+ * runs unbatched, with a naive 2 ms batcher, batched with those same options, and batched with them
+ * and onnxruntime's threads set for the machine (1 intra-op thread; 2 that do not spin), its best
+ * of the five being the figure to beat.
  * Bounded: every run lasts DURATION s after a 1 s warm-up; all servers run side by side and the cases
- * are interleaved in ROUNDS rounds, medians reported (about 6 minutes in all).
+ * are interleaved in ROUNDS rounds, medians reported (about 8 minutes in all).
  *
  * env: BENCH_SERVE_DURATION (s per run, default 2), BENCH_SERVE_ROUNDS (interleaved rounds, medians
  * reported; default 5), BENCH_SERVE_CLIENTS (default "1,16,64"),
@@ -227,20 +228,30 @@ async function main(): Promise<void> {
       console.error(
         `same weights check: max |tessera - torch| over the 10 probabilities = ${maxDiff.toExponential(2)}`,
       );
-      // Unbatched, batched, and batched with Tessera's heap options (so they are no edge of ours).
-      for (const [batching, flags] of [
-        ['off', []],
-        ['on', []],
-        ['on', SERVE_NODE_FLAGS],
+      // Unbatched, batched, and batched with Tessera's heap options (so they are no edge of ours);
+      // then that batcher with onnxruntime's threads set for 2 cores: by default its intra-op
+      // threads spin between ops and fight the HTTP thread for the cores (1 thread, or 2 that do
+      // not spin, gave 1.15-1.45x more req/s at 64 clients, measured here).
+      for (const [batching, flags, ortArgs, label] of [
+        ['off', [], [], 'fastify+ort'],
+        ['on', [], [], 'fastify+ort'],
+        ['on', SERVE_NODE_FLAGS, [], 'fastify+ort (heap flags)'],
+        ['on', SERVE_NODE_FLAGS, ['--ort-threads=1'], 'fastify+ort (heap flags, ORT 1 thread)'],
+        [
+          'on',
+          SERVE_NODE_FLAGS,
+          ['--ort-threads=2', '--ort-spin=0'],
+          'fastify+ort (heap flags, ORT 2 threads, no spin)',
+        ],
       ] as const) {
         const peer = await startChild(
-          [new URL('serve-peer.ts', here).pathname, onnxFile, ...(batching === 'on' ? ['--batch'] : [])],
+          [new URL('serve-peer.ts', here).pathname, onnxFile, ...(batching === 'on' ? ['--batch'] : []), ...ortArgs],
           flags,
         );
         children.push(peer.child);
         for (const clients of CLIENTS) {
           cases.push({
-            server: flags.length ? 'fastify+ort (heap flags)' : 'fastify+ort',
+            server: label,
             body: 'JSON',
             batching: batching === 'on' ? 'naive 2ms' : 'off',
             clients,
