@@ -1,10 +1,13 @@
 // The number arrays of inference request bodies (KServe V2 "data": [0.15, 0.3, ...]): the same
-// grammar and the same exact fast path as the JavaScript loop in src/serve/json.ts, without its
-// per-byte bounds checks and tagged arithmetic. Only the fast path is taken here; anything else
-// (an exponent, more than 15 significant digits, a power of ten beyond 1e22, an element that is
-// not a number) stops the scan and the JavaScript parser takes over, so the values are always
-// the ones JSON.parse gives.
+// grammar as the JavaScript loop in src/serve/json.ts, without its per-byte bounds checks and
+// tagged arithmetic. A number of at most 15 significant digits, no exponent and a power of ten up
+// to 1e22 takes the exact fast path (one division); any other valid number (17-digit float
+// reprs, exponents) is converted by std::from_chars, which rounds correctly too, so the values
+// are always the ones JSON.parse gives. A number from_chars cannot represent (beyond the double
+// range), or an element that is not a number, stops the scan and the JavaScript parser takes over.
+#include <charconv>
 #include <cstdint>
+#include <system_error>
 
 #include "common.h"
 
@@ -73,13 +76,34 @@ int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, 
       } while (is_digit(c));
     }
     if (c == 'e' || c == 'E' || digits > 15 || exp < -22) {
-      *end = elem;
-      *status = 0;
-      return k;
+      // Beyond the fast path: check the rest of the number's grammar (an exponent: e or E, an
+      // optional sign, digits), then let from_chars convert its text, sign included.
+      if (c == 'e' || c == 'E') {
+        c = at(++i);
+        if (c == '+' || c == '-') c = at(++i);
+        if (!is_digit(c)) {
+          *status = -1;
+          *end = i;
+          return k;
+        }
+        do c = at(++i);
+        while (is_digit(c));
+      }
+      double v = 0;
+      const char* first = reinterpret_cast<const char*>(b + elem);
+      const std::from_chars_result r = std::from_chars(first, reinterpret_cast<const char*>(b + i), v);
+      if (r.ec != std::errc() || r.ptr != reinterpret_cast<const char*>(b + i)) {
+        // out of the double range (1e400, 1e-400): JSON.parse's Infinity or 0 is the JS parser's
+        *end = elem;
+        *status = 0;
+        return k;
+      }
+      out[k++] = v;
+    } else {
+      // at most 15 significant digits: m is exact as a double, and so is the one division (Clinger)
+      const double v = exp == 0 ? double(m) : double(m) / kPow10[-exp];
+      out[k++] = neg ? -v : v;
     }
-    // at most 15 significant digits: m is exact as a double, and so is the one division (Clinger)
-    const double v = exp == 0 ? double(m) : double(m) / kPow10[-exp];
-    out[k++] = neg ? -v : v;
     while (is_ws(c)) c = at(++i);
     if (c == ',') {
       c = at(++i);

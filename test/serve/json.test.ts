@@ -1,6 +1,7 @@
 /** The server's fast JSON parser gives exactly JSON.parse's value, or undefined (then JSON.parse decides). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadNativeAddon } from '../../src/backend/native.js';
 import { parseJsonFast, setNativeJsonScan } from '../../src/serve/json.js';
 
 const same = (text: string) => {
@@ -151,5 +152,45 @@ test('typed number arrays: native scanner and JavaScript loop both give JSON.par
     }
   } finally {
     setNativeJsonScan(true);
+  }
+});
+
+test('the native scanner itself converts full-precision and exponent numbers, as JSON.parse does', (t) => {
+  const addon = loadNativeAddon() as {
+    jsonNumbers(b: Buffer, start: number, out: Float64Array, at: number, state: Float64Array): number;
+  } | null;
+  if (!addon) return t.skip('native addon not built');
+  const rand = lcg(4242);
+  const texts: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const r = rand();
+    const v = (rand() - 0.5) * 10 ** Math.floor(rand() * 40 - 20);
+    // what numpy clients send: float32 and float64 values printed in full (16-17 digits)
+    if (r < 0.4) texts.push(String(Math.fround(v)));
+    else if (r < 0.7) texts.push(String(v));
+    else if (r < 0.9) texts.push(v.toExponential(Math.floor(rand() * 17)));
+    else texts.push(`${String(Math.round(v * 1e21))}`);
+  }
+  texts.push('123456789012345678901234567890', '0.0000000000000000000000001', '-0.000000000000000000000000', '5e-324');
+  texts.push('1.7976931348623157e308', '2.2250738585072014E-308', '1e+22', '1e23', '9007199254740993', '-0e-5');
+  const body = Buffer.from(`[${texts.join(' , ')}]`);
+  const out = new Float64Array(texts.length);
+  const state = new Float64Array(2);
+  const n = addon.jsonNumbers(body, 1, out, 0, state);
+  assert.equal(state[1], 1, `the scan stopped at byte ${state[0]} (status ${state[1]})`);
+  assert.equal(n, texts.length);
+  const ref = JSON.parse(body.toString()) as number[];
+  for (let i = 0; i < n; i++) assert.ok(Object.is(out[i], ref[i]), `${texts[i]}: ${out[i]} vs ${ref[i]}`);
+  // beyond the double range the scan stops there and leaves the element to the JavaScript parser
+  for (const far of ['1e400', '-1e400', '1e-400']) {
+    const b = Buffer.from(`[0.5,${far},1]`);
+    addon.jsonNumbers(b, 1, out, 0, state);
+    assert.deepEqual([state[0], state[1]], [5, 0], far);
+    assert.ok(Object.is((parseJsonFast(b) as number[])[1], JSON.parse(b.toString())[1]), far);
+  }
+  // a malformed exponent is a syntax error
+  for (const bad of ['1e', '1e+', '1.5E-', '2ex']) {
+    addon.jsonNumbers(Buffer.from(`[${bad}]`), 1, out, 0, state);
+    assert.equal(state[1], -1, bad);
   }
 });

@@ -1,0 +1,78 @@
+/**
+ * `npm run bench:json`: decoding a KServe V2 JSON request of one 28x28 image (784 numbers) with
+ * the server's parser (src/serve/json.ts: native number scan, then its JavaScript loop alone)
+ * against JSON.parse of the same bytes, for four ways clients write the numbers: two decimals
+ * (0.15, the bench:serve body), float32 values printed in full (0.14509804546833038, what a numpy
+ * float32 array's tolist() gives), float64 values in full, and integers (raw pixels). Every
+ * variant is checked against JSON.parse bit for bit first. Medians of 7 interleaved rounds.
+ */
+import { parseJsonFast, setNativeJsonScan } from '../src/serve/json.js';
+
+const ROUNDS = 7;
+const CALLS = 2000;
+
+const body = (f: (i: number) => number) =>
+  Buffer.from(
+    JSON.stringify({
+      inputs: [
+        { name: 'x', shape: [1, 28, 28, 1], datatype: 'FP32', data: Array.from({ length: 784 }, (_, i) => f(i)) },
+      ],
+    }),
+  );
+const pixel = (i: number) => (i * 37) % 256;
+const bodies: [string, Buffer][] = [
+  ['two decimals', body((i) => Math.round(pixel(i) / 2.56) / 100)],
+  ['float32 in full', body((i) => Math.fround(pixel(i) / 255))],
+  ['float64 in full', body((i) => pixel(i) / 255)],
+  ['integers', body(pixel)],
+];
+
+type Parse = (b: Buffer) => unknown;
+const fastNative: Parse = (b) => {
+  setNativeJsonScan(true);
+  return parseJsonFast(b, { typedData: true });
+};
+const fastJs: Parse = (b) => {
+  setNativeJsonScan(false);
+  return parseJsonFast(b, { typedData: true });
+};
+const reference: Parse = (b) => JSON.parse(b.toString('utf8'));
+const parsers: [string, Parse][] = [
+  ['tessera (native scan)', fastNative],
+  ['tessera (JS loop)', fastJs],
+  ['JSON.parse', reference],
+];
+
+const dataOf = (v: unknown) => (v as { inputs: { data: ArrayLike<number> }[] }).inputs[0]!.data;
+
+function timeUs(parse: Parse, b: Buffer): number {
+  const t0 = performance.now();
+  for (let i = 0; i < CALLS; i++) parse(b);
+  return ((performance.now() - t0) * 1000) / CALLS;
+}
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1] as number;
+
+console.log(
+  '| numbers | bytes | tessera (native scan) us | tessera (JS loop) us | JSON.parse us | native vs JSON.parse |',
+);
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const [label, b] of bodies) {
+  const ref = dataOf(reference(b));
+  for (const [name, parse] of parsers) {
+    const got = dataOf(parse(b));
+    for (let i = 0; i < ref.length; i++) {
+      if (!Object.is(got[i], ref[i])) throw new Error(`${name} on ${label}: value ${i} is ${got[i]}, not ${ref[i]}`);
+    }
+    timeUs(parse, b); // warm up
+  }
+  const runs = parsers.map(() => [] as number[]);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < parsers.length; k++) runs[k]!.push(timeUs(parsers[k]![1], b));
+  }
+  const [nat, js, ref2] = runs.map(median) as [number, number, number];
+  console.log(
+    `| ${label} | ${b.length} | ${nat.toFixed(1)} | ${js.toFixed(1)} | ${ref2.toFixed(1)} | ${(ref2 / nat).toFixed(2)}x |`,
+  );
+}
+setNativeJsonScan(true);
