@@ -3,7 +3,8 @@
  * the server's parser (src/serve/json.ts: native number scan, then its JavaScript loop alone)
  * against JSON.parse of the same bytes, for four ways clients write the numbers: two decimals
  * (0.15, the bench:serve body), float32 values printed in full (0.14509804546833038, what a numpy
- * float32 array's tolist() gives), float64 values in full, and integers (raw pixels). Every
+ * float32 array's tolist() gives), the same nested as tolist() nests a [1, 28, 28, 1] array,
+ * float64 values in full, and integers (raw pixels). Every
  * variant is checked against JSON.parse bit for bit first. Medians of 7 interleaved rounds.
  */
 import { parseJsonFast, setNativeJsonScan } from '../src/serve/json.js';
@@ -11,20 +12,20 @@ import { parseJsonFast, setNativeJsonScan } from '../src/serve/json.js';
 const ROUNDS = 7;
 const CALLS = 2000;
 
-const body = (f: (i: number) => number) =>
-  Buffer.from(
-    JSON.stringify({
-      inputs: [
-        { name: 'x', shape: [1, 28, 28, 1], datatype: 'FP32', data: Array.from({ length: 784 }, (_, i) => f(i)) },
-      ],
-    }),
-  );
+const image = (f: (i: number) => number) => Array.from({ length: 784 }, (_, i) => f(i));
+const body = (data: unknown) =>
+  Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: [1, 28, 28, 1], datatype: 'FP32', data }] }));
+/** As numpy's tolist() writes a [1, 28, 28, 1] array. */
+const nested = (flat: number[]) => [
+  Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => [flat[y * 28 + x]])),
+];
 const pixel = (i: number) => (i * 37) % 256;
 const bodies: [string, Buffer][] = [
-  ['two decimals', body((i) => Math.round(pixel(i) / 2.56) / 100)],
-  ['float32 in full', body((i) => Math.fround(pixel(i) / 255))],
-  ['float64 in full', body((i) => pixel(i) / 255)],
-  ['integers', body(pixel)],
+  ['two decimals', body(image((i) => Math.round(pixel(i) / 2.56) / 100))],
+  ['float32 in full', body(image((i) => Math.fround(pixel(i) / 255)))],
+  ['float32 in full, nested', body(nested(image((i) => Math.fround(pixel(i) / 255))))],
+  ['float64 in full', body(image((i) => pixel(i) / 255))],
+  ['integers', body(image(pixel))],
 ];
 
 type Parse = (b: Buffer) => unknown;
@@ -43,7 +44,11 @@ const parsers: [string, Parse][] = [
   ['JSON.parse', reference],
 ];
 
-const dataOf = (v: unknown) => (v as { inputs: { data: ArrayLike<number> }[] }).inputs[0]!.data;
+/** The first input's numbers, flattened (nested data is flat in the server's parse, not in JSON.parse's). */
+const dataOf = (v: unknown) => {
+  const d = (v as { inputs: { data: unknown }[] }).inputs[0]!.data;
+  return d instanceof Float64Array ? d : ((d as unknown[]).flat(8) as number[]);
+};
 
 function timeUs(parse: Parse, b: Buffer): number {
   const t0 = performance.now();

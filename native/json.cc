@@ -19,101 +19,124 @@ inline bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
 inline bool is_ws(uint8_t c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 }  // namespace
 
-// Reads numbers from b[start] (just after '[' and whitespace) into out. Returns how many; *end and
-// *status tell where and why it stopped: 1 at the closing ']' (end just past it), 0 at an element
-// the fast path does not take (end at its first byte), 2 when out is full (end at the element),
-// -1 on a syntax error. Bytes past len read as 0, which no rule accepts.
+// Reads numbers from b[start] (just after '[' and whitespace) into out, nested arrays flattened in
+// row-major order ([[1, 2], [3]] gives 1, 2, 3, as the codec flattens KServe's nested "data").
+// Returns how many; *end and *status tell where and why it stopped: 1 at the closing ']' of the
+// outer array (end just past it), 0 at an element the fast path does not take (end at its first
+// byte), 2 when out is full (end at the element), -1 on a syntax error. Bytes past len read as 0,
+// which no rule accepts.
 int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int64_t* end,
                      int* status) {
+  constexpr int kMaxDepth = 64;  // deeper: the JavaScript parser's (up to 512)
   int64_t i = start, k = 0;
+  int depth = 1;
   auto at = [&](int64_t j) -> uint8_t { return j < len ? b[j] : 0; };
   for (;;) {
+    // at an element: the start of an array's contents or just after a comma, whitespace skipped
     const int64_t elem = i;
-    if (k == cap) {
-      *end = elem;
-      *status = 2;
-      return k;
-    }
     uint8_t c = at(i);
-    bool neg = false;
-    if (c == '-') {
-      neg = true;
-      c = at(++i);
-    }
-    uint64_t m = 0;
-    int digits = 0, exp = 0;
-    if (c == '0') {
-      c = at(++i);
-      if (is_digit(c)) {
-        *status = -1;
-        *end = i;
+    if (c == '[') {
+      if (depth == kMaxDepth) {
+        *end = elem;
+        *status = 0;
         return k;
       }
-    } else if (c >= '1' && c <= '9') {
-      do {
-        m = m * 10 + (c - '0');
-        digits++;
-        c = at(++i);
-      } while (is_digit(c));
+      depth++;
+      c = at(++i);
+      while (is_ws(c)) c = at(++i);
+      if (c != ']') continue;  // its first element; an empty array closes below
     } else {
-      // not a number ('-' alone included): the JavaScript parser decides what it is
-      *end = elem;
-      *status = 0;
-      return k;
-    }
-    if (c == '.') {
-      c = at(++i);
-      if (!is_digit(c)) {
-        *status = -1;
-        *end = i;
+      if (k == cap) {
+        *end = elem;
+        *status = 2;
         return k;
       }
-      do {
-        m = m * 10 + (c - '0');
-        if (m != 0) digits++;
-        exp--;
+      bool neg = false;
+      if (c == '-') {
+        neg = true;
         c = at(++i);
-      } while (is_digit(c));
-    }
-    if (c == 'e' || c == 'E' || digits > 15 || exp < -22) {
-      // Beyond the fast path: check the rest of the number's grammar (an exponent: e or E, an
-      // optional sign, digits), then let from_chars convert its text, sign included.
-      if (c == 'e' || c == 'E') {
+      }
+      uint64_t m = 0;
+      int digits = 0, exp = 0;
+      if (c == '0') {
         c = at(++i);
-        if (c == '+' || c == '-') c = at(++i);
+        if (is_digit(c)) {
+          *status = -1;
+          *end = i;
+          return k;
+        }
+      } else if (c >= '1' && c <= '9') {
+        do {
+          m = m * 10 + (c - '0');
+          digits++;
+          c = at(++i);
+        } while (is_digit(c));
+      } else {
+        // not a number ('-' alone included): the JavaScript parser decides what it is
+        *end = elem;
+        *status = 0;
+        return k;
+      }
+      if (c == '.') {
+        c = at(++i);
         if (!is_digit(c)) {
           *status = -1;
           *end = i;
           return k;
         }
-        do c = at(++i);
-        while (is_digit(c));
+        do {
+          m = m * 10 + (c - '0');
+          if (m != 0) digits++;
+          exp--;
+          c = at(++i);
+        } while (is_digit(c));
       }
-      double v = 0;
-      const char* first = reinterpret_cast<const char*>(b + elem);
-      const std::from_chars_result r = std::from_chars(first, reinterpret_cast<const char*>(b + i), v);
-      if (r.ec != std::errc() || r.ptr != reinterpret_cast<const char*>(b + i)) {
-        // out of the double range (1e400, 1e-400): JSON.parse's Infinity or 0 is the JS parser's
-        *end = elem;
-        *status = 0;
+      if (c == 'e' || c == 'E' || digits > 15 || exp < -22) {
+        // Beyond the fast path: check the rest of the number's grammar (an exponent: e or E, an
+        // optional sign, digits), then let from_chars convert its text, sign included.
+        if (c == 'e' || c == 'E') {
+          c = at(++i);
+          if (c == '+' || c == '-') c = at(++i);
+          if (!is_digit(c)) {
+            *status = -1;
+            *end = i;
+            return k;
+          }
+          do c = at(++i);
+          while (is_digit(c));
+        }
+        double v = 0;
+        const char* first = reinterpret_cast<const char*>(b + elem);
+        const std::from_chars_result r = std::from_chars(first, reinterpret_cast<const char*>(b + i), v);
+        if (r.ec != std::errc() || r.ptr != reinterpret_cast<const char*>(b + i)) {
+          // out of the double range (1e400, 1e-400): JSON.parse's Infinity or 0 is the JS parser's
+          *end = elem;
+          *status = 0;
+          return k;
+        }
+        out[k++] = v;
+      } else {
+        // at most 15 significant digits: m is exact as a double, and so is the one division (Clinger)
+        const double v = exp == 0 ? double(m) : double(m) / kPow10[-exp];
+        out[k++] = neg ? -v : v;
+      }
+      while (is_ws(c)) c = at(++i);
+    }
+    // after a value: the arrays it closes, then a comma or the end of the outer array
+    while (c == ']') {
+      i++;
+      if (--depth == 0) {
+        *end = i;
+        *status = 1;
         return k;
       }
-      out[k++] = v;
-    } else {
-      // at most 15 significant digits: m is exact as a double, and so is the one division (Clinger)
-      const double v = exp == 0 ? double(m) : double(m) / kPow10[-exp];
-      out[k++] = neg ? -v : v;
+      c = at(i);
+      while (is_ws(c)) c = at(++i);
     }
-    while (is_ws(c)) c = at(++i);
     if (c == ',') {
       c = at(++i);
       while (is_ws(c)) c = at(++i);
       continue;
-    }
-    if (c == ']') {
-      *end = i + 1;
-      *status = 1;
-      return k;
     }
     *status = -1;
     *end = i;

@@ -49,6 +49,8 @@ export interface FastJsonOptions {
   /**
    * Give the value of every `"data"` key that is a flat array of numbers as a Float64Array (the
    * same values, no per-element JS array): KServe V2 tensors, decoded straight into typed arrays.
+   * With the native addon, nested arrays of numbers too, flattened in row-major order (the codec
+   * flattens nested "data" the same way).
    * These are views into a reused arena, valid until the next parseJsonFast call: copy what you
    * keep (the codec converts them to the input's dtype right away).
    */
@@ -373,7 +375,9 @@ function typedNumbers(): Float64Array | null {
     return new Float64Array(0);
   }
   const c = buf[pos];
-  if (!(c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39))) {
+  // Numbers; or, for the native scanner, nested arrays of them (flattened row-major).
+  const native = nativeScan && Boolean(addon);
+  if (!(c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39) || (c === 0x5b && native))) {
     pos = start;
     return null;
   }
@@ -385,7 +389,7 @@ function typedNumbers(): Float64Array | null {
   }
   const base = arenaUsed;
   let n = -1;
-  if (nativeScan && addon) {
+  if (native && addon) {
     for (;;) {
       const got = addon.jsonNumbers(buf, pos, scratch, base, nativeState);
       if (nativeState[1] === 1) {
@@ -398,6 +402,10 @@ function typedNumbers(): Float64Array | null {
     }
   }
   if (n < 0) {
+    if (c === 0x5b) {
+      pos = start; // nested, and not all native-scan numbers: plain arrays, as JSON.parse gives them
+      return null;
+    }
     n = numbers(base);
     if (!closed) {
       pos = start;

@@ -86,7 +86,10 @@ test('typedData: flat numeric "data" arrays come as Float64Array, anything else 
   assert.ok(first instanceof Float64Array);
   assert.deepEqual(Array.from(first), ref.inputs[0].data);
   assert.deepEqual(v.inputs[0]!.shape, [2, 2]); // other keys stay plain arrays
-  assert.deepEqual(v.inputs[1]!.data, [[1, 2]]); // nested: plain arrays
+  // nested: flattened by the native scanner, plain arrays from the JavaScript loop
+  const nested = v.inputs[1]!.data;
+  if (nested instanceof Float64Array) assert.deepEqual(Array.from(nested), [1, 2]);
+  else assert.deepEqual(nested, [[1, 2]]);
   assert.deepEqual(v.inputs[2]!.data, [1, 'a']); // mixed: plain array
   assert.ok(v.inputs[3]!.data instanceof Float64Array && (v.inputs[3]!.data as Float64Array).length === 0);
   assert.equal(v.inputs[4]!.data, 7);
@@ -192,5 +195,49 @@ test('the native scanner itself converts full-precision and exponent numbers, as
   for (const bad of ['1e', '1e+', '1.5E-', '2ex']) {
     addon.jsonNumbers(Buffer.from(`[${bad}]`), 1, out, 0, state);
     assert.equal(state[1], -1, bad);
+  }
+});
+
+test('nested "data" arrays: the native scanner flattens them row-major, anything unusual is left to the generic parser', (t) => {
+  if (!loadNativeAddon()) return t.skip('native addon not built');
+  const rand = lcg(99);
+  const flat: number[] = [];
+  // a random regular or ragged nesting, with whitespace and empty arrays between the numbers
+  const gen = (depth: number): string => {
+    if (depth === 0 || rand() < 0.2) {
+      const v = Math.round((rand() - 0.5) * 1e4) / 1e3;
+      flat.push(v);
+      return String(v);
+    }
+    const parts = Array.from({ length: Math.floor(rand() * 4) }, () => gen(depth - 1));
+    return `[${rand() < 0.3 ? ' ' : ''}${parts.join(rand() < 0.5 ? ',' : ' ,\n')}]`;
+  };
+  for (let c = 0; c < 200; c++) {
+    flat.length = 0;
+    const data = `[${gen(4)},${gen(3)}]`;
+    const v = parseJsonFast(Buffer.from(`{"data":${data},"x":[[1]]}`), { typedData: true }) as {
+      data: Float64Array;
+      x: unknown;
+    };
+    assert.ok(v.data instanceof Float64Array, data);
+    assert.deepEqual(Array.from(v.data), flat, data);
+    assert.deepEqual(v.x, [[1]]); // not a "data" key: as JSON.parse gives it
+  }
+  // a 28x28 image nested as numpy's tolist() writes it
+  const img = Array.from({ length: 784 }, (_, i) => ((i * 37) % 256) / 255);
+  const tolist = [Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => [img[y * 28 + x]]))];
+  const got = parseJsonFast(Buffer.from(JSON.stringify({ data: tolist })), { typedData: true }) as {
+    data: Float64Array;
+  };
+  assert.deepEqual(Array.from(got.data), img);
+  // not all numbers, beyond the double range, or deeper than the scanner goes: the generic parser's plain arrays
+  const deep = `${'['.repeat(100)}1${']'.repeat(100)}`;
+  for (const odd of ['[[1,"a"]]', '[[1],[true]]', '[[1e400]]', '[[1],{"a":1}]', deep]) {
+    const text = `{"data":${odd}}`;
+    assert.deepEqual(parseJsonFast(Buffer.from(text), { typedData: true }), JSON.parse(text), odd);
+  }
+  // malformed: the fast parser gives up (JSON.parse then reports the error)
+  for (const bad of ['[[1,2]', '[[1],]', '[[1]2]', '[[1]],', '[[,1]]', '[[1]]]', '[[01]]', '[[1.]]', '[]]']) {
+    assert.equal(parseJsonFast(Buffer.from(`{"data":${bad}}`), { typedData: true }), undefined, bad);
   }
 });
