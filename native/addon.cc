@@ -10,8 +10,8 @@
 #include "common.h"
 
 namespace tsr {  // ops.cc
-int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int64_t* end,
-                     int* status);
+int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int maxDepth,
+                     int64_t* end, int* status);
 void bias_act_f32(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int act);
 void bias_act_grad_f32(const float* y, const float* dy, float* dx, float* dbias, int64_t rows, int64_t cols, int act);
 }  // namespace tsr
@@ -397,13 +397,15 @@ TSR_FN(Matmul) {
   });
 }
 
-// jsonNumbers(bytes, start, out: Float64Array, outStart, state: Float64Array(2)) -> count, written from
-// out[outStart]; state = [end, status]
+// jsonNumbers(bytes, start, out: Float64Array, outStart, state: Float64Array(2), maxDepth) -> count,
+// written from out[outStart]; state = [end, status]; maxDepth: array levels in all (1: flat)
 // (see native/json.cc)
 TSR_FN(JsonNumbers) {
   return guarded(env, [&] {
     const char* fn = "jsonNumbers";
-    Args a = args(env, info, 5, fn);
+    Args a = args(env, info, 6, fn);
+    const int64_t maxDepth = get_dim(env, a.argv[5], fn, "maxDepth");
+    if (maxDepth < 1 || maxDepth > 512) throw ArgError(std::string(fn) + ": maxDepth must be 1 to 512");
     Arr bytes = get_arr(env, a.argv[0], kU8, fn, "bytes");
     const int64_t start = get_dim(env, a.argv[1], fn, "start");
     Arr out = get_arr(env, a.argv[2], kAny, fn, "out"), st = get_arr(env, a.argv[4], kAny, fn, "state");
@@ -415,7 +417,8 @@ TSR_FN(JsonNumbers) {
     int status = 0;
     const int64_t k =
         tsr::json_numbers(static_cast<const uint8_t*>(bytes.data), int64_t(bytes.len), start,
-                          static_cast<double*>(out.data) + outStart, int64_t(out.len) - outStart, &end, &status);
+                          static_cast<double*>(out.data) + outStart, int64_t(out.len) - outStart, int(maxDepth),
+                          &end, &status);
     double* s = static_cast<double*>(st.data);
     s[0] = double(end);
     s[1] = double(status);

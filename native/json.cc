@@ -19,15 +19,15 @@ inline bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
 inline bool is_ws(uint8_t c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 }  // namespace
 
-// Reads numbers from b[start] (just after '[' and whitespace) into out, nested arrays flattened in
-// row-major order ([[1, 2], [3]] gives 1, 2, 3, as the codec flattens KServe's nested "data").
+// Reads numbers from b[start] (just after '[' and whitespace) into out, nested arrays (up to
+// maxDepth levels in all, 1: none) flattened in row-major order ([[1, 2], [3]] gives 1, 2, 3, as
+// the codec flattens KServe's nested "data"); an array nested deeper stops the scan (status 0).
 // Returns how many; *end and *status tell where and why it stopped: 1 at the closing ']' of the
 // outer array (end just past it), 0 at an element the fast path does not take (end at its first
 // byte), 2 when out is full (end at the element), -1 on a syntax error. Bytes past len read as 0,
 // which no rule accepts.
-int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int64_t* end,
-                     int* status) {
-  constexpr int kMaxDepth = 64;  // deeper: the JavaScript parser's (up to 512)
+int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int maxDepth,
+                     int64_t* end, int* status) {
   int64_t i = start, k = 0;
   int depth = 1;
   auto at = [&](int64_t j) -> uint8_t { return j < len ? b[j] : 0; };
@@ -36,7 +36,7 @@ int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, 
     const int64_t elem = i;
     uint8_t c = at(i);
     if (c == '[') {
-      if (depth == kMaxDepth) {
+      if (depth >= maxDepth) {
         *end = elem;
         *status = 0;
         return k;

@@ -67,7 +67,14 @@ export interface NativeAddon {
   depthwiseConv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Float64Array): void;
   depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Float64Array): void;
   /** Numbers of a JSON array from bytes[start] into out from outStart; state = [end, status] (native/json.cc). */
-  jsonNumbers(bytes: Uint8Array, start: number, out: Float64Array, outStart: number, state: Float64Array): number;
+  jsonNumbers(
+    bytes: Uint8Array,
+    start: number,
+    out: Float64Array,
+    outStart: number,
+    state: Float64Array,
+    maxDepth: number,
+  ): number;
   conv2dMaxPool(
     x: Float32Array,
     w: Float32Array,
