@@ -253,7 +253,7 @@ async function main(): Promise<void> {
       // Unbatched, batched, and batched with Tessera's heap options (so they are no edge of ours);
       // then that batcher with onnxruntime's threads set for 2 cores: by default its intra-op
       // threads spin between ops and fight the HTTP thread for the cores. Measured here at 64
-      // clients, 2 threads that do not spin used 40-45% less CPU per request and gave 1.02-1.25x
+      // clients, 2 threads that do not spin used 31-47% less CPU per request and gave 1.02-1.25x
       // more req/s over three full runs (1.15-1.45x in a separate 3-round A/B).
       for (const [batching, flags, ortArgs, label] of [
         ['off', [], [], 'fastify+ort'],
