@@ -2,11 +2,15 @@
 // grammar as the JavaScript loop in src/serve/json.ts, without its per-byte bounds checks and
 // tagged arithmetic. A number of at most 15 significant digits, no exponent and a power of ten up
 // to 1e22 takes the exact fast path (one division); any other valid number (17-digit float
-// reprs, exponents) is converted by std::from_chars, which rounds correctly too, so the values
-// are always the ones JSON.parse gives. A number from_chars cannot represent (beyond the double
-// range), or an element that is not a number, stops the scan and the JavaScript parser takes over.
+// reprs, exponents) is converted by std::from_chars (strtod where the standard library lacks it),
+// which rounds correctly too, so the values are always the ones JSON.parse gives. A number beyond
+// the double range, or an element that is not a number, stops the scan and the JavaScript parser
+// takes over.
+#include <cerrno>
 #include <charconv>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <system_error>
 
 #include "common.h"
@@ -17,6 +21,24 @@ constexpr double kPow10[23] = {1,    1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1
                                1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 inline bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
 inline bool is_ws(uint8_t c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// The double nearest a valid JSON number's text [first, last); false when it is out of the double
+// range (the caller leaves it to JavaScript, whose Infinity or 0 is then the answer).
+inline bool text_to_double(const char* first, const char* last, double* v) {
+#if defined(__cpp_lib_to_chars) && !defined(TSR_JSON_STRTOD)
+  const std::from_chars_result r = std::from_chars(first, last, *v);
+  return r.ec == std::errc() && r.ptr == last;
+#else
+  // A standard library without floating-point from_chars: strtod, correctly rounded too in glibc
+  // and the BSD libcs, on a NUL-terminated copy (node never calls setlocale: the C locale's '.').
+  // It also reports subnormal results as ERANGE; those are left to JavaScript as well.
+  const std::string text(first, last);
+  char* stop = nullptr;
+  errno = 0;
+  *v = std::strtod(text.c_str(), &stop);
+  return stop == text.c_str() + text.size() && errno != ERANGE;
+#endif
+}
 }  // namespace
 
 // Reads numbers from b[start] (just after '[' and whitespace) into out, nested arrays (up to
@@ -106,11 +128,8 @@ int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, 
           while (is_digit(c));
         }
         double v = 0;
-        const char* first = reinterpret_cast<const char*>(b + elem);
-        const std::from_chars_result r = std::from_chars(first, reinterpret_cast<const char*>(b + i), v);
-        if (r.ec != std::errc() || r.ptr != reinterpret_cast<const char*>(b + i)) {
-          // out of the double range (1e400, 1e-400): JSON.parse's Infinity or 0 is the JS parser's
-          *end = elem;
+        if (!text_to_double(reinterpret_cast<const char*>(b + elem), reinterpret_cast<const char*>(b + i), &v)) {
+          *end = elem;  // 1e400, 1e-400: JSON.parse's Infinity or 0 is the JS parser's to give
           *status = 0;
           return k;
         }
