@@ -33,17 +33,15 @@ const bodies: [string, Buffer][] = [
 type Parse = (b: Buffer) => unknown;
 const reference: Parse = (b) => JSON.parse(b.toString('utf8'));
 // As the server decodes a body: the fast parser, or JSON.parse where it gives up.
-const fastNative: Parse = (b) => {
-  setNativeJsonScan(true);
-  return parseJsonFast(b, { typedData: true }) ?? reference(b);
-};
-const fastJs: Parse = (b) => {
-  setNativeJsonScan(false);
-  return parseJsonFast(b, { typedData: true }) ?? reference(b);
-};
+const fast =
+  (native: boolean): Parse =>
+  (b) => {
+    setNativeJsonScan(native);
+    return parseJsonFast(b, { typedData: true }) ?? reference(b);
+  };
 const parsers: [string, Parse][] = [
-  ['tessera (native scan)', fastNative],
-  ['tessera (JS loop)', fastJs],
+  ['tessera (native scan)', fast(true)],
+  ['tessera (JS loop)', fast(false)],
   ['JSON.parse', reference],
 ];
 

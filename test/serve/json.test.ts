@@ -23,6 +23,13 @@ test('values and structure equal JSON.parse', () => {
   assert.deepEqual(same('[1E2,1e-2,1.5e+3,-12.75]'), [100, 0.01, 1500, -12.75]);
 });
 
+/**
+ * A list in parts of 24: the JavaScript loop leaves a body with more than 32 numbers outside its
+ * exact fast path to JSON.parse, so its fallback is tested on parts within that limit.
+ */
+const parts = (list: string[]) =>
+  Array.from({ length: Math.ceil(list.length / 24) }, (_, c) => list.slice(24 * c, 24 * c + 24));
+
 /** A seeded uniform [0, 1) generator (an LCG), so the number texts are the same every run. */
 function lcg(seed: number): () => number {
   let s = seed;
@@ -47,9 +54,7 @@ test('numbers are bit-exact against JSON.parse (fast path and fallback)', () => 
   try {
     for (const native of [true, false]) {
       setNativeJsonScan(native);
-      // in arrays of 24: the JavaScript loop's Number() fallback takes up to 32 numbers a parse
-      for (let c = 0; c < texts.length; c += 24) {
-        const chunk = texts.slice(c, c + 24);
+      for (const chunk of parts(texts)) {
         const json = `[${chunk.join(',')}]`;
         const fast = parseJsonFast(Buffer.from(json)) as number[] | undefined;
         assert.ok(fast, `the fast parser gave up on ${json}`);
@@ -148,10 +153,7 @@ test('typed number arrays: native scanner and JavaScript loop both give JSON.par
   try {
     for (const native of [true, false]) {
       setNativeJsonScan(native);
-      // The JavaScript loop leaves a body with more than 32 numbers outside the exact fast path to
-      // JSON.parse, so it gets the lists in parts of 24.
-      const parts = (list: string[]) =>
-        Array.from({ length: Math.ceil(list.length / 24) }, (_, c) => list.slice(24 * c, 24 * c + 24));
+      // The JavaScript loop gets the lists in parts (see parts()).
       for (const list of native ? [texts, fastOnly] : [...parts(texts), ...parts(fastOnly)]) {
         const json = `{"a":{"data":[${list.join(',')}]},"b":{"data":[1.5,-2]},"c":[0.25,0.5]}`;
         const v = parseJsonFast(Buffer.from(json), { typedData: true }) as {
