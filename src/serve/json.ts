@@ -125,9 +125,9 @@ function array(depth: number): unknown[] {
   if (c0 === 0x2d || (c0 !== undefined && c0 >= 0x30 && c0 <= 0x39)) {
     // The hot case (data arrays): a tight loop while the elements are plain numbers.
     // (into the arena's free part, as a temporary: typed arrays already handed out stay intact)
-    // Short arrays stay in the loop; past 16 numbers the native scanner (if built) takes the rest.
+    // Short arrays stay in the loop; past NATIVE_AFTER numbers the native scanner (if built) takes the rest.
     const base = arenaUsed;
-    let n = numbers(base, nativeScan && addon ? 16 : Number.POSITIVE_INFINITY);
+    let n = numbers(base, nativeScan && addon ? NATIVE_AFTER : Number.POSITIVE_INFINITY);
     if (paused) {
       const more = nativeNumbers(base + n, 1);
       if (more >= 0) {
@@ -382,6 +382,8 @@ function numbers(base: number, limit = Number.POSITIVE_INFINITY): number {
 
 /** Array levels the native scanner flattens in a typed `data` array; deeper ones, the generic parser's. */
 const NATIVE_MAX_DEPTH = 64;
+/** Numbers an untyped array's loop reads before handing the rest to the native scanner (a call costs more than a few). */
+const NATIVE_AFTER = 16;
 
 /**
  * The native scanner on the array whose contents start at `pos`, into scratch[base...]: how many
