@@ -382,7 +382,7 @@ function numbers(base: number, limit = Number.POSITIVE_INFINITY): number {
 
 /** Array levels the native scanner flattens in a typed `data` array; deeper ones, the generic parser's. */
 const NATIVE_MAX_DEPTH = 64;
-/** Numbers an untyped array's loop reads before handing the rest to the native scanner (a call costs more than a few). */
+/** Numbers an untyped array's loop reads before the native scanner takes the rest (a call costs more than a few). */
 const NATIVE_AFTER = 16;
 
 /**
