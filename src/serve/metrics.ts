@@ -12,6 +12,8 @@ export class VersionMetrics {
   failure = new Map<string, number>();
   inferences = 0;
   executions = 0;
+  /** Executions run on the HTTP thread (lone requests at light load; see LocalRunner). */
+  localExecutions = 0;
   queueUs = 0;
   computeUs = 0;
   totalUs = 0;
@@ -41,8 +43,9 @@ export class VersionMetrics {
   }
 
   /** One batch executed: `rows` inferences, `queueUs` summed over its requests. */
-  batch(rows: number, requests: number, queueUs: number, computeUs: number): void {
+  batch(rows: number, requests: number, queueUs: number, computeUs: number, local = false): void {
     this.executions++;
+    if (local) this.localExecutions++;
     this.inferences += rows;
     this.queueUs += queueUs;
     this.computeUs += computeUs * requests;
@@ -101,6 +104,12 @@ export class Metrics {
     family('tessera_execution_count_total', 'counter', 'Model executions (batches run)', (m) => [
       `tessera_execution_count_total${lbl(m)} ${m.executions}`,
     ]);
+    family(
+      'tessera_local_execution_count_total',
+      'counter',
+      'Model executions run on the HTTP thread (lone requests at light load)',
+      (m) => [`tessera_local_execution_count_total${lbl(m)} ${m.localExecutions}`],
+    );
     family('tessera_queue_duration_us_total', 'counter', 'Time requests spent queued, microseconds', (m) => [
       `tessera_queue_duration_us_total${lbl(m)} ${Math.round(m.queueUs)}`,
     ]);

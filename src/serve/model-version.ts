@@ -1,13 +1,15 @@
 /**
  * One served model version: its worker-thread instances and its dynamic batcher. Requests of
  * compatible shape are concatenated along the batch dim (up to maxBatchSize rows), run once on
- * an idle instance, and split back; the HTTP thread only copies bytes, it never runs a kernel.
+ * an idle instance, and split back. The HTTP thread only copies bytes, except that at light load a
+ * lone request of a small, fast model runs on it directly (local-runner.ts; config inlineWhenIdle).
  */
 import { Worker } from 'node:worker_threads';
 import type { TypedArray } from '../tensor/dtype.js';
 import type { DecodedRequest } from './codec.js';
 import { hasBatchDim } from './codec.js';
 import { HttpError, unavailable } from './errors.js';
+import { LocalRunner } from './local-runner.js';
 import type { VersionMetrics } from './metrics.js';
 import type { ModelConfig, OutputTensor, ServingSignature, WireData, WireTensor } from './types.js';
 
@@ -50,6 +52,13 @@ const PIPELINE_US = 5000;
  * requests/s than no pipelining (1/4 and 1/2 gave less).
  */
 const PIPELINE_BATCH_FRACTION = 3 / 8;
+
+/**
+ * Light load, for running a lone request on the HTTP thread: fewer than this many requests waiting,
+ * on average (smoothed over the last few executions), when an execution starts. One client keeps it
+ * at 1; with a few concurrent clients batches form and it rises past this within an execution or two.
+ */
+const LIGHT_LOAD = 1.5;
 
 /** The default runner module (src/serve/runner.ts): loads a saved Tessera model. */
 export const DEFAULT_RUNNER_MODULE = new URL(IS_TS ? './runner.ts' : './runner.js', import.meta.url).href;
@@ -164,6 +173,12 @@ export class ModelVersion {
   private drainWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
   private sweeper: NodeJS.Timeout | null = null;
+  /** The version's runner on the HTTP thread, when it qualifies (see LocalRunner.load). */
+  private local: LocalRunner | null = null;
+  /** The pending check (after this turn's I/O) whether a lone request can run locally. */
+  private localCheck: NodeJS.Immediate | null = null;
+  /** Requests waiting when an execution started, smoothed (see LIGHT_LOAD). */
+  private meanWaiting = 1;
 
   constructor(
     readonly model: string,
@@ -193,6 +208,10 @@ export class ModelVersion {
       this.signature = renamed(sig, this.config);
       this.batched = this.config.maxBatchSize > 0 && hasBatchDim(sig);
       await Promise.all(this.instances.map((inst) => this.warmUp(inst)));
+      if (this.config.inlineWhenIdle) {
+        const winograd = this.config.convolution === 'winograd';
+        this.local = await LocalRunner.load(this.runnerModule, this.dir, winograd, this.sampleInputs());
+      }
       for (const inst of this.instances) inst.ready = true;
       if ((this.state as VersionState) !== 'loading') return;
       this.state = 'ready';
@@ -206,8 +225,21 @@ export class ModelVersion {
     }
   }
 
+  /** Whether a lone request may run on the HTTP thread (loaded there and qualified). */
+  get runsLocally(): boolean {
+    return this.local !== null;
+  }
+
   private warmUp(inst: Instance): Promise<OutputTensor[]> {
-    const inputs: WireTensor[] = this.signature.inputs.map((s, i) => {
+    const inputs = this.sampleInputs();
+    return new Promise((resolve, reject) =>
+      inst.run(inputs, { jobs: null, resolve, reject, rows: 0, started: performance.now() }),
+    );
+  }
+
+  /** One all-zeros row of every input (variable dims 1), in the runner's names. */
+  private sampleInputs(): WireTensor[] {
+    return this.signature.inputs.map((s, i) => {
       const shape = s.shape.map((d) => d ?? 1);
       const n = shape.reduce((a, b) => a * b, 1);
       const data =
@@ -220,9 +252,6 @@ export class ModelVersion {
               : new Uint8Array(n);
       return { name: this.runnerInputNames[i] as string, dtype: s.dtype, shape, data };
     });
-    return new Promise((resolve, reject) =>
-      inst.run(inputs, { jobs: null, resolve, reject, rows: 0, started: performance.now() }),
-    );
   }
 
   /**
@@ -312,10 +341,56 @@ export class ModelVersion {
           return;
         }
       }
+      if (this.local !== null && this.queue.length === 1 && this.meanWaiting < LIGHT_LOAD && this.allIdle()) {
+        // Decide after this turn's I/O: requests read in the same turn make a batch for a worker.
+        this.localCheck ??= setImmediate(() => {
+          this.localCheck = null;
+          if (this.local !== null && this.queue.length === 1 && this.allIdle()) this.runLocal(this.local);
+          else this.pump();
+        });
+        return;
+      }
+      this.meanWaiting = 0.75 * this.meanWaiting + 0.25 * this.queue.length;
       const jobs = this.take();
       if (jobs.length === 0) return;
       this.dispatch(inst, jobs);
     }
+  }
+
+  private allIdle(): boolean {
+    for (const inst of this.instances) if (inst.inflight > 0) return false;
+    return true;
+  }
+
+  /** Run the one queued request on this thread (see LocalRunner). */
+  private runLocal(local: LocalRunner): void {
+    const jobs = this.take();
+    const job = jobs[0];
+    if (!job) return;
+    this.meanWaiting = 0.75 * this.meanWaiting + 0.25;
+    const inputs: WireTensor[] = job.req.inputs.map((t, k) => ({
+      name: this.runnerInputNames[k] as string,
+      dtype: t.spec.dtype,
+      shape: t.shape,
+      data: t.data,
+    }));
+    const p: Pending = { jobs, rows: job.req.rows, started: performance.now() };
+    let outputs: OutputTensor[] | null;
+    try {
+      outputs = local.run(inputs);
+    } catch (e) {
+      this.failed(null, p, new HttpError(500, `model execution failed: ${(e as Error)?.message ?? e}`, 'execution'));
+      return;
+    }
+    if (outputs === null) {
+      // The runner turned asynchronous: stop running locally, and let a worker answer instead.
+      this.local = null;
+      this.queue.unshift(job);
+      this.queuedRows += job.req.rows;
+      this.pump();
+      return;
+    }
+    this.completed(null, p, outputs, (performance.now() - p.started) * 1000);
   }
 
   /**
@@ -450,7 +525,7 @@ export class ModelVersion {
   }
 
   /** Called by an instance with a batch's outputs: split them back per request. */
-  completed(inst: Instance, p: Pending, outputs: OutputTensor[], computeUs: number): void {
+  completed(inst: Instance | null, p: Pending, outputs: OutputTensor[], computeUs: number): void {
     if (!p.jobs) {
       // The warm-up: a first estimate of the compute time per row.
       if (this.usPerRow === 0) this.usPerRow = computeUs;
@@ -464,7 +539,7 @@ export class ModelVersion {
     }
     let queueUs = 0;
     for (const j of jobs) queueUs += (p.started - j.enqueued) * 1000;
-    this.metrics.batch(p.rows, jobs.length, queueUs, computeUs);
+    this.metrics.batch(p.rows, jobs.length, queueUs, computeUs, inst === null);
     if (jobs.length === 1) {
       const j = jobs[0] as Job;
       this.settle(j);
@@ -500,7 +575,7 @@ export class ModelVersion {
     this.pump();
   }
 
-  failed(_inst: Instance, p: Pending, e: HttpError): void {
+  failed(_inst: Instance | null, p: Pending, e: HttpError): void {
     if (!p.jobs) {
       p.reject?.(e);
       return;
@@ -534,6 +609,8 @@ export class ModelVersion {
     if (!wasLoading && this.inflight > 0) await new Promise<void>((r) => this.drainWaiters.push(r));
     if (this.timer) clearTimeout(this.timer);
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.localCheck) clearImmediate(this.localCheck);
+    this.local = null;
     this.state = 'unloaded';
     await Promise.all(this.instances.map((i) => i.stop().catch(() => {})));
   }

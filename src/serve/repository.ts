@@ -51,6 +51,14 @@ export function readModelConfig(dir: string, overrides: Partial<ModelConfig> = {
     }
     config.convolution = raw.convolution;
   }
+  if (raw.inlineWhenIdle !== undefined) {
+    if (typeof raw.inlineWhenIdle !== 'boolean') {
+      throw new ValueError(
+        `${file}: 'inlineWhenIdle' expected true or false, got ${JSON.stringify(raw.inlineWhenIdle)}`,
+      );
+    }
+    config.inlineWhenIdle = raw.inlineWhenIdle;
+  }
   if (raw.versionPolicy !== undefined) config.versionPolicy = parsePolicy(raw.versionPolicy, file);
   if (raw.labels !== undefined) {
     const labels = raw.labels as Record<string, unknown>;

@@ -6,9 +6,9 @@ import { availableParallelism } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { setNativeThreads } from '../backend/native.js';
 import { setWinogradInference } from '../ops/conv-pool.js';
-import type { DType } from '../tensor/dtype.js';
-import { Tensor } from '../tensor/tensor.js';
-import type { ModelRunner, OutputTensor, RunnerModule, WireTensor } from './types.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { runnerInputs, runnerOutputs } from './execute.js';
+import type { ModelRunner, RunnerModule, WireTensor } from './types.js';
 
 interface InitData {
   dir: string;
@@ -96,12 +96,7 @@ function serve(runner: ModelRunner, msg: InferMessage): number {
     );
   try {
     const t0 = process.hrtime.bigint();
-    const inputs: Record<string, Tensor | string[]> = {};
-    let rows = 0;
-    for (const w of msg.inputs) {
-      inputs[w.name] = Array.isArray(w.data) ? w.data : new Tensor(w.data, w.shape, w.dtype as DType);
-      rows = Math.max(rows, w.shape[0] ?? 1);
-    }
+    const { inputs, rows } = runnerInputs(msg.inputs);
     const result = runner.infer(inputs);
     if (result instanceof Promise) {
       result.then((r) => reply(collect(runner, msg, r, t0))).catch(fail);
@@ -116,13 +111,7 @@ function serve(runner: ModelRunner, msg: InferMessage): number {
 }
 
 function collect(runner: ModelRunner, msg: InferMessage, result: Record<string, Tensor>, t0: bigint) {
-  const outputs: OutputTensor[] = [];
-  for (const spec of runner.signature.outputs) {
-    const t = result[spec.name];
-    if (!t) throw new Error(`the model returned no output '${spec.name}'`);
-    // A copy: the result may live in a pooled buffer, and the copy is what we transfer.
-    outputs.push({ name: spec.name, dtype: t.dtype, shape: [...t.shape], data: t.dataSync().slice() });
-  }
+  const outputs = runnerOutputs(runner, result);
   const computeNs = Number(process.hrtime.bigint() - t0);
   return { type: 'result' as const, id: msg.id, outputs, computeNs };
 }

@@ -26,3 +26,12 @@ test('convolution: winograd by default, direct on request, anything else a Value
     (e: Error) => e instanceof ValueError && /'maxBatchSize' expected a number >= 0, got -1/.test(e.message),
   );
 });
+
+test('inlineWhenIdle: true by default, false on request, anything else a ValueError naming it', () => {
+  assert.equal(readModelConfig(mkdtempSync(join(tmpdir(), 'tessera-config-'))).inlineWhenIdle, true);
+  assert.equal(readModelConfig(dirWith({ inlineWhenIdle: false })).inlineWhenIdle, false);
+  assert.throws(
+    () => readModelConfig(dirWith({ inlineWhenIdle: 'yes' })),
+    (e: Error) => e instanceof ValueError && /'inlineWhenIdle' expected true or false, got "yes"/.test(e.message),
+  );
+});

@@ -90,6 +90,43 @@ describe('repository API and version swaps', () => {
   });
 });
 
+describe('lone requests on the HTTP thread', () => {
+  let server: ModelServer;
+  let repo: string;
+  before(async () => {
+    repo = tempRepo();
+    addToy(repo, 'fast', 1, {}, { maxBatchSize: 8 });
+    addToy(repo, 'slow', 1, { delayMs: 2 }, { maxBatchSize: 8 });
+    addToy(repo, 'off', 1, {}, { maxBatchSize: 8, inlineWhenIdle: false });
+    server = await startServer({ modelRepository: repo, port: 0, runnerModule: TOY_RUNNER, ...SILENT });
+  });
+  after(() => server.close());
+  const infer = (model: string) => call(`${server.url}/v2/models/${model}/infer`, { json: toyBody([[1, 2, 3, 4]]) });
+
+  test('only fast models qualify (a 2 ms execution would hold the HTTP thread), and only when enabled', () => {
+    assert.equal(server.repository.resolve('fast').runsLocally, true);
+    assert.equal(server.repository.resolve('slow').runsLocally, false);
+    assert.equal(server.repository.resolve('off').runsLocally, false);
+  });
+
+  test('a new version answers from its own local runner', async () => {
+    const y0 = async () => {
+      const r = await infer('fast');
+      assert.equal(r.status, 200, r.body.toString());
+      return r.json().outputs[0].data[0]; // toy: y = 2x + version
+    };
+    assert.equal(await y0(), 3);
+    addToy(repo, 'fast', 2, {}, { maxBatchSize: 8 });
+    const load = await call(`${server.url}/v2/repository/models/fast/load`, { method: 'POST' });
+    assert.equal(load.status, 200, load.body.toString());
+    assert.equal(await y0(), 4);
+    assert.equal(server.metrics.of('fast', '2').localExecutions, 1);
+    assert.equal(server.metrics.of('slow', '1').localExecutions, 0);
+    assert.equal((await infer('slow')).status, 200);
+    assert.equal(server.metrics.of('slow', '1').localExecutions, 0);
+  });
+});
+
 describe('SIGTERM', () => {
   test('stops accepting, drains in-flight requests, exits 0', async () => {
     const child = spawn(

@@ -23,10 +23,12 @@ before(async () => {
   repo = tempRepo();
   await addModel(repo, 'dense', 1, denseModel());
   await addModel(repo, 'dense_nb', 1, denseModel(), { maxBatchSize: 0 });
+  await addModel(repo, 'dense_workers', 1, denseModel(), { inlineWhenIdle: false });
   await addModel(repo, 'conv', 1, convModel());
   const cnn2 = cnn2Model();
   await addModel(repo, 'cnn2', 1, cnn2);
   await addModel(repo, 'cnn2_direct', 1, cnn2, { convolution: 'direct' });
+  await addModel(repo, 'cnn2_workers', 1, cnn2, { inlineWhenIdle: false });
   const runner = await createRunner(`${repo}/dense/1`);
   inName = runner.signature.inputs[0]!.name;
   outName = runner.signature.outputs[0]!.name;
@@ -217,7 +219,7 @@ describe('dynamic batching', () => {
   test('concurrent requests are batched and give bit-identical answers to unbatched ones', async () => {
     const rows = Array.from({ length: 64 }, (_, k) => [Math.sin(k), Math.cos(k) * 3, k / 7, -k / 5]);
     const names: Record<string, string> = {
-      dense: inName,
+      dense_workers: (await call(`${server.url}/v2/models/dense_workers`)).json().inputs[0].name,
       dense_nb: (await call(`${server.url}/v2/models/dense_nb`)).json().inputs[0].name,
     };
     const ask = (model: string, row: number[]) =>
@@ -227,15 +229,60 @@ describe('dynamic batching', () => {
         assert.equal(r.status, 200);
         return r.json().outputs[0].data as number[];
       });
-    const before = server.metrics.of('dense', '1').executions;
-    const batched = await Promise.all(rows.map((r) => ask('dense', r)));
-    const execs = server.metrics.of('dense', '1').executions - before;
+    const m = server.metrics.of('dense_workers', '1');
+    const before = m.executions;
+    const batched = await Promise.all(rows.map((r) => ask('dense_workers', r)));
+    const execs = m.executions - before;
     const alone = [];
     for (const r of rows) alone.push(await ask('dense_nb', r));
     assert.deepEqual(batched, alone);
     assert.ok(execs < rows.length, `expected batching: ${execs} executions for ${rows.length} requests`);
+    assert.equal(m.localExecutions, 0);
     const nb = server.metrics.of('dense_nb', '1');
     assert.equal(nb.executions, nb.inferences);
+    // The lone unbatched requests ran on the HTTP thread, the batches on a worker: the same bits.
+    assert.equal(nb.localExecutions, nb.executions);
+  });
+});
+
+describe('lone requests on the HTTP thread', () => {
+  test('sequential requests of a small model run locally and answer as the reference does', async () => {
+    assert.equal(server.repository.resolve('dense').runsLocally, true);
+    assert.equal(server.repository.resolve('dense_workers').runsLocally, false);
+    const m = server.metrics.of('dense', '1');
+    const before = m.localExecutions;
+    for (let i = 0; i < X.length; i++) {
+      const r = await call(`${server.url}/v2/models/dense/infer`, {
+        json: { inputs: [{ name: inName, shape: [1, 4], datatype: 'FP32', data: X[i] }] },
+      });
+      assert.equal(r.status, 200, r.body.toString());
+      assert.deepEqual(r.json().outputs[0].data, Array.from(expected[i]!));
+    }
+    assert.equal(m.localExecutions - before, X.length);
+    const text = (await call(`${server.url}/metrics`)).body.toString();
+    assert.match(
+      text,
+      new RegExp(`tessera_local_execution_count_total\\{model="dense",version="1"\\} ${m.localExecutions}\\n`),
+    );
+  });
+
+  test('a Winograd model answers locally with the bits its worker gives', async () => {
+    const ask = async (model: string, img: number[]) => {
+      const cin = (await call(`${server.url}/v2/models/${model}`)).json().inputs[0].name;
+      const r = await call(`${server.url}/v2/models/${model}/infer`, {
+        json: { inputs: [{ name: cin, shape: [1, 10, 10, 1], datatype: 'FP32', data: img }] },
+      });
+      assert.equal(r.status, 200, r.body.toString());
+      return r.json().outputs[0].data as number[];
+    };
+    const local = server.metrics.of('cnn2', '1');
+    const before = local.localExecutions;
+    for (let k = 0; k < 4; k++) {
+      const img = Array.from({ length: 100 }, (_, i) => Math.round(Math.cos(i * 0.3 + k) * 100) / 100);
+      assert.deepEqual(await ask('cnn2', img), await ask('cnn2_workers', img));
+    }
+    assert.equal(local.localExecutions - before, 4);
+    assert.equal(server.metrics.of('cnn2_workers', '1').localExecutions, 0);
   });
 });
 
