@@ -6,14 +6,16 @@
  * from /proc) and the load generator's, the ratios to the peer's best at the same client count, and
  * the issue's targets. A no-op node:http server (bench/serve-ceiling.ts: reads the body, answers a
  * canned response) gives the ceiling any Node.js server can reach here under the same load.
- * Tessera's server runs with the V8 heap options `tessera serve` sets (bin/node-flags.js); the peer
- * runs unbatched, with a naive 2 ms batcher, batched with those same options, and batched with them
- * and onnxruntime's threads set for the machine (1 intra-op thread; 2 that do not spin), its best
- * of the five being the figure to beat.
+ * Tessera's server runs with the V8 heap options `tessera serve` sets (bin/node-flags.js), with its
+ * defaults, and JSON-batched with a model opted in to running lone requests on the HTTP thread
+ * (inlineWhenIdle). The peer runs unbatched, with a naive 2 ms batcher, batched with those same
+ * options, and batched with them and onnxruntime's threads set for the machine (1 intra-op thread;
+ * 2 that do not spin), plus unbatched with the options and 2 threads that do not spin: its best of
+ * the six at each client count is the figure to beat.
  * At the most clients, tessera (batching) and every peer configuration also take the same tensor
  * written as numpy clients write it (float32 values in full, 17 digits): not a target, a figure.
  * Bounded: every run lasts DURATION s after a 1 s warm-up; all servers run side by side and the cases
- * are interleaved in ROUNDS rounds, medians reported (about 9 minutes in all).
+ * are interleaved in ROUNDS rounds, medians reported (about 11 minutes in all).
  *
  * env: BENCH_SERVE_DURATION (s per run, default 2), BENCH_SERVE_ROUNDS (interleaved rounds, medians
  * reported; default 5), BENCH_SERVE_CLIENTS (default "1,16,64"),
@@ -30,12 +32,15 @@ import { seedCnnModel } from '../src/cli/seed-models.js';
 import { saveModel } from '../src/io/save.js';
 import { setSeed } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { peerPython } from './python.js';
 
 const DURATION = Number(process.env.BENCH_SERVE_DURATION ?? 2);
 const ROUNDS = Number(process.env.BENCH_SERVE_ROUNDS ?? 5);
 const CLIENTS = (process.env.BENCH_SERVE_CLIENTS ?? '1,16,64').split(',').map(Number);
 /** The body label of JSON requests with float32 values printed in full (at the most clients only). */
 const FULL = 'JSON, float32 in full';
+/** Tessera with a model opted in to running lone requests on the HTTP thread. */
+const INLINE = 'tessera (inlineWhenIdle)';
 const here = new URL('.', import.meta.url);
 
 interface Row {
@@ -130,6 +135,7 @@ async function main(): Promise<void> {
   for (const [name, config] of [
     ['mnist', { maxBatchSize: 64 }],
     ['mnist_nobatch', { maxBatchSize: 0 }],
+    ['mnist_inline', { maxBatchSize: 64, inlineWhenIdle: true }],
   ] as const) {
     mkdirSync(join(repo, name), { recursive: true });
     writeFileSync(join(repo, name, 'config.json'), JSON.stringify(config));
@@ -201,6 +207,21 @@ async function main(): Promise<void> {
     }
   }
 
+  // Opted in to running lone requests on the HTTP thread (config.json inlineWhenIdle).
+  for (const clients of CLIENTS) {
+    cases.push({
+      server: INLINE,
+      body: 'JSON',
+      batching: 'on',
+      clients,
+      url: `${ours.url}/v2/models/mnist_inline/infer`,
+      payload: jsonBody,
+      headers: jsonHeaders,
+      pid: ours.child.pid,
+      runs: [],
+    });
+  }
+
   const hi = Math.max(...CLIENTS);
   cases.push({
     server: 'tessera',
@@ -216,9 +237,7 @@ async function main(): Promise<void> {
 
   // The hand-rolled peer.
   const skipPeer = process.env.BENCH_SERVE_PEER === '0';
-  const python = ['/usr/bin/python3', 'python3'].find(
-    (p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0,
-  );
+  const python = peerPython('torch');
   let ort = true;
   try {
     await import('onnxruntime-node');
@@ -257,6 +276,12 @@ async function main(): Promise<void> {
       // more req/s over three full runs (1.15-1.45x in a separate 3-round A/B).
       for (const [batching, flags, ortArgs, label] of [
         ['off', [], [], 'fastify+ort'],
+        [
+          'off',
+          SERVE_NODE_FLAGS,
+          ['--ort-threads=2', '--ort-spin=0'],
+          'fastify+ort (heap flags, ORT 2 threads, no spin)',
+        ],
         ['on', [], [], 'fastify+ort'],
         ['on', SERVE_NODE_FLAGS, [], 'fastify+ort (heap flags)'],
         ['on', SERVE_NODE_FLAGS, ['--ort-threads=1'], 'fastify+ort (heap flags, ORT 1 thread)'],
@@ -372,6 +397,7 @@ async function main(): Promise<void> {
   const json = oursAt('JSON', hi);
   const bin = oursAt('binary', hi);
   const one = oursAt('JSON', 1);
+  const oneInline = rows.find((r) => r.server === INLINE && r.clients === 1);
   const peerOne = peerBest(1);
   if (best > 0 && json && bin) {
     const ok = (b: boolean) => (b ? 'met' : 'NOT met');
@@ -385,13 +411,13 @@ async function main(): Promise<void> {
       );
     if (one && peerOne > 0)
       console.log(
-        `target at 1 client: JSON ${Math.round(one.rps)} req/s vs the peer's best ${Math.round(peerOne)} (no slower: ${ok(one.rps >= peerOne)})`,
+        `target at 1 client: JSON ${Math.round(one.rps)} req/s vs the peer's best ${Math.round(peerOne)} (no slower: ${ok(one.rps >= peerOne)})${oneInline ? `; opted in to inlineWhenIdle ${Math.round(oneInline.rps)} req/s = ${(oneInline.rps / peerOne).toFixed(2)}x (${ok(oneInline.rps >= peerOne)})` : ''}`,
       );
     // Paired within each round (the machine's speed drifts between rounds): our JSON figure over
     // the peer's best in the same round; the median and the range of those ratios.
-    const paired = (clients: number) => {
+    const paired = (clients: number, server = 'tessera') => {
       const mine = cases.find(
-        (c) => c.server === 'tessera' && c.body === 'JSON' && c.batching === 'on' && c.clients === clients,
+        (c) => c.server === server && c.body === 'JSON' && c.batching === 'on' && c.clients === clients,
       );
       const theirs = cases.filter(
         (c) => c.server.startsWith('fastify+ort') && c.body === 'JSON' && c.clients === clients,
@@ -405,7 +431,9 @@ async function main(): Promise<void> {
         .map((x) => x.toFixed(2))
         .join(', ')})`;
     };
-    console.log(`paired per round, JSON vs the peer's best: ${hi} clients ${paired(hi)}; 1 client ${paired(1)}`);
+    console.log(
+      `paired per round, JSON vs the peer's best: ${hi} clients ${paired(hi)}; 1 client ${paired(1)}; 1 client with inlineWhenIdle ${paired(1, INLINE)}`,
+    );
     const full = oursAt(FULL, hi);
     const fullBest = peerBest(hi, FULL);
     if (full && fullBest > 0)

@@ -1,15 +1,15 @@
 /**
  * One served model version: its worker-thread instances and its dynamic batcher. Requests of
  * compatible shape are concatenated along the batch dim (up to maxBatchSize rows), run once on
- * an idle instance, and split back. The HTTP thread only copies bytes, except that at light load a
- * lone request of a small, fast model runs on it directly (local-runner.ts; config inlineWhenIdle).
+ * an idle instance, and split back; the HTTP thread only copies bytes, it never runs a kernel
+ * (unless a model's config opts in to running lone requests there: inlineWhenIdle, local-runner.ts).
  */
 import { Worker } from 'node:worker_threads';
 import type { TypedArray } from '../tensor/dtype.js';
 import type { DecodedRequest } from './codec.js';
 import { hasBatchDim } from './codec.js';
 import { HttpError, unavailable } from './errors.js';
-import { LocalRunner } from './local-runner.js';
+import { LOCAL_MAX_US, LocalRunner } from './local-runner.js';
 import type { VersionMetrics } from './metrics.js';
 import type { ModelConfig, OutputTensor, ServingSignature, WireData, WireTensor } from './types.js';
 
@@ -210,7 +210,7 @@ export class ModelVersion {
       await Promise.all(this.instances.map((inst) => this.warmUp(inst)));
       if (this.config.inlineWhenIdle) {
         const winograd = this.config.convolution === 'winograd';
-        this.local = await LocalRunner.load(this.runnerModule, this.dir, winograd, this.sampleInputs());
+        this.local = await LocalRunner.load(this.runnerModule, this.dir, winograd, sig.inputs, this.sampleInputs());
       }
       for (const inst of this.instances) inst.ready = true;
       if ((this.state as VersionState) !== 'loading') return;
@@ -341,11 +341,11 @@ export class ModelVersion {
           return;
         }
       }
-      if (this.local !== null && this.queue.length === 1 && this.meanWaiting < LIGHT_LOAD && this.allIdle()) {
+      if (this.local !== null && this.queue.length === 1 && this.meanWaiting < LIGHT_LOAD && this.fitsLocally()) {
         // Decide after this turn's I/O: requests read in the same turn make a batch for a worker.
         this.localCheck ??= setImmediate(() => {
           this.localCheck = null;
-          if (this.local !== null && this.queue.length === 1 && this.allIdle()) this.runLocal(this.local);
+          if (this.local !== null && this.queue.length === 1 && this.fitsLocally()) this.runLocal(this.local);
           else this.pump();
         });
         return;
@@ -357,9 +357,11 @@ export class ModelVersion {
     }
   }
 
-  private allIdle(): boolean {
+  /** Every instance idle, and the one queued request short enough for the HTTP thread (LOCAL_MAX_US). */
+  private fitsLocally(): boolean {
     for (const inst of this.instances) if (inst.inflight > 0) return false;
-    return true;
+    const job = this.queue[0] as Job;
+    return job.req.rows * (this.local as LocalRunner).warmUs <= LOCAL_MAX_US;
   }
 
   /** Run the one queued request on this thread (see LocalRunner). */

@@ -84,10 +84,11 @@ export interface ModelConfig {
    */
   convolution: 'winograd' | 'direct';
   /**
-   * At light load, run a lone request on the HTTP thread instead of a worker (default true): it
-   * saves the two thread hops of a worker round trip. Only models whose folder is at most 32 MiB
-   * and whose warmed-up single-row execution takes at most 1 ms qualify; they are loaded a second
-   * time for it.
+   * At light load, run a lone request on the HTTP thread instead of a worker (default false: the
+   * HTTP event loop never runs a kernel). It saves the two thread hops of a worker round trip. Only
+   * models of numeric, fixed-size rows whose folder is at most 32 MiB and whose warmed-up
+   * single-row execution takes at most 1 ms qualify (they are loaded a second time for it), and
+   * only requests whose rows fit that 1 ms run there.
    */
   inlineWhenIdle: boolean;
   /** Optional renames of the signature's input / output names, in signature order. */
@@ -102,7 +103,7 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   timeoutMs: 30_000,
   instanceCount: 1,
   convolution: 'winograd',
-  inlineWhenIdle: true,
+  inlineWhenIdle: false,
   versionPolicy: { latest: 1 },
   labels: {},
 };

@@ -27,9 +27,9 @@ test('convolution: winograd by default, direct on request, anything else a Value
   );
 });
 
-test('inlineWhenIdle: true by default, false on request, anything else a ValueError naming it', () => {
-  assert.equal(readModelConfig(mkdtempSync(join(tmpdir(), 'tessera-config-'))).inlineWhenIdle, true);
-  assert.equal(readModelConfig(dirWith({ inlineWhenIdle: false })).inlineWhenIdle, false);
+test('inlineWhenIdle: false by default, true on request, anything else a ValueError naming it', () => {
+  assert.equal(readModelConfig(mkdtempSync(join(tmpdir(), 'tessera-config-'))).inlineWhenIdle, false);
+  assert.equal(readModelConfig(dirWith({ inlineWhenIdle: true })).inlineWhenIdle, true);
   assert.throws(
     () => readModelConfig(dirWith({ inlineWhenIdle: 'yes' })),
     (e: Error) => e instanceof ValueError && /'inlineWhenIdle' expected true or false, got "yes"/.test(e.message),

@@ -95,15 +95,15 @@ describe('lone requests on the HTTP thread', () => {
   let repo: string;
   before(async () => {
     repo = tempRepo();
-    addToy(repo, 'fast', 1, {}, { maxBatchSize: 8 });
-    addToy(repo, 'slow', 1, { delayMs: 2 }, { maxBatchSize: 8 });
-    addToy(repo, 'off', 1, {}, { maxBatchSize: 8, inlineWhenIdle: false });
+    addToy(repo, 'fast', 1, {}, { maxBatchSize: 8, inlineWhenIdle: true });
+    addToy(repo, 'slow', 1, { delayMs: 2 }, { maxBatchSize: 8, inlineWhenIdle: true });
+    addToy(repo, 'off', 1, {}, { maxBatchSize: 8 });
     server = await startServer({ modelRepository: repo, port: 0, runnerModule: TOY_RUNNER, ...SILENT });
   });
   after(() => server.close());
   const infer = (model: string) => call(`${server.url}/v2/models/${model}/infer`, { json: toyBody([[1, 2, 3, 4]]) });
 
-  test('only fast models qualify (a 2 ms execution would hold the HTTP thread), and only when enabled', () => {
+  test('only fast models qualify (a 2 ms execution would hold the HTTP thread), and only when opted in', () => {
     assert.equal(server.repository.resolve('fast').runsLocally, true);
     assert.equal(server.repository.resolve('slow').runsLocally, false);
     assert.equal(server.repository.resolve('off').runsLocally, false);
@@ -116,7 +116,7 @@ describe('lone requests on the HTTP thread', () => {
       return r.json().outputs[0].data[0]; // toy: y = 2x + version
     };
     assert.equal(await y0(), 3);
-    addToy(repo, 'fast', 2, {}, { maxBatchSize: 8 });
+    addToy(repo, 'fast', 2, {}, { maxBatchSize: 8, inlineWhenIdle: true });
     const load = await call(`${server.url}/v2/repository/models/fast/load`, { method: 'POST' });
     assert.equal(load.status, 200, load.body.toString());
     assert.equal(await y0(), 4);

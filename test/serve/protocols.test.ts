@@ -22,13 +22,13 @@ let outName: string;
 before(async () => {
   repo = tempRepo();
   await addModel(repo, 'dense', 1, denseModel());
-  await addModel(repo, 'dense_nb', 1, denseModel(), { maxBatchSize: 0 });
-  await addModel(repo, 'dense_workers', 1, denseModel(), { inlineWhenIdle: false });
+  await addModel(repo, 'dense_nb', 1, denseModel(), { maxBatchSize: 0, inlineWhenIdle: true });
+  await addModel(repo, 'dense_local', 1, denseModel(), { inlineWhenIdle: true });
   await addModel(repo, 'conv', 1, convModel());
   const cnn2 = cnn2Model();
   await addModel(repo, 'cnn2', 1, cnn2);
   await addModel(repo, 'cnn2_direct', 1, cnn2, { convolution: 'direct' });
-  await addModel(repo, 'cnn2_workers', 1, cnn2, { inlineWhenIdle: false });
+  await addModel(repo, 'cnn2_local', 1, cnn2, { inlineWhenIdle: true });
   const runner = await createRunner(`${repo}/dense/1`);
   inName = runner.signature.inputs[0]!.name;
   outName = runner.signature.outputs[0]!.name;
@@ -219,7 +219,7 @@ describe('dynamic batching', () => {
   test('concurrent requests are batched and give bit-identical answers to unbatched ones', async () => {
     const rows = Array.from({ length: 64 }, (_, k) => [Math.sin(k), Math.cos(k) * 3, k / 7, -k / 5]);
     const names: Record<string, string> = {
-      dense_workers: (await call(`${server.url}/v2/models/dense_workers`)).json().inputs[0].name,
+      dense: inName,
       dense_nb: (await call(`${server.url}/v2/models/dense_nb`)).json().inputs[0].name,
     };
     const ask = (model: string, row: number[]) =>
@@ -229,9 +229,9 @@ describe('dynamic batching', () => {
         assert.equal(r.status, 200);
         return r.json().outputs[0].data as number[];
       });
-    const m = server.metrics.of('dense_workers', '1');
+    const m = server.metrics.of('dense', '1');
     const before = m.executions;
-    const batched = await Promise.all(rows.map((r) => ask('dense_workers', r)));
+    const batched = await Promise.all(rows.map((r) => ask('dense', r)));
     const execs = m.executions - before;
     const alone = [];
     for (const r of rows) alone.push(await ask('dense_nb', r));
@@ -246,14 +246,15 @@ describe('dynamic batching', () => {
 });
 
 describe('lone requests on the HTTP thread', () => {
-  test('sequential requests of a small model run locally and answer as the reference does', async () => {
-    assert.equal(server.repository.resolve('dense').runsLocally, true);
-    assert.equal(server.repository.resolve('dense_workers').runsLocally, false);
-    const m = server.metrics.of('dense', '1');
+  test('opted in, sequential requests of a small model run locally and answer as the reference does', async () => {
+    assert.equal(server.repository.resolve('dense_local').runsLocally, true);
+    assert.equal(server.repository.resolve('dense').runsLocally, false, 'off by default');
+    const name = (await call(`${server.url}/v2/models/dense_local`)).json().inputs[0].name;
+    const m = server.metrics.of('dense_local', '1');
     const before = m.localExecutions;
     for (let i = 0; i < X.length; i++) {
-      const r = await call(`${server.url}/v2/models/dense/infer`, {
-        json: { inputs: [{ name: inName, shape: [1, 4], datatype: 'FP32', data: X[i] }] },
+      const r = await call(`${server.url}/v2/models/dense_local/infer`, {
+        json: { inputs: [{ name, shape: [1, 4], datatype: 'FP32', data: X[i] }] },
       });
       assert.equal(r.status, 200, r.body.toString());
       assert.deepEqual(r.json().outputs[0].data, Array.from(expected[i]!));
@@ -262,7 +263,7 @@ describe('lone requests on the HTTP thread', () => {
     const text = (await call(`${server.url}/metrics`)).body.toString();
     assert.match(
       text,
-      new RegExp(`tessera_local_execution_count_total\\{model="dense",version="1"\\} ${m.localExecutions}\\n`),
+      new RegExp(`tessera_local_execution_count_total\\{model="dense_local",version="1"\\} ${m.localExecutions}\\n`),
     );
   });
 
@@ -275,14 +276,14 @@ describe('lone requests on the HTTP thread', () => {
       assert.equal(r.status, 200, r.body.toString());
       return r.json().outputs[0].data as number[];
     };
-    const local = server.metrics.of('cnn2', '1');
+    const local = server.metrics.of('cnn2_local', '1');
     const before = local.localExecutions;
     for (let k = 0; k < 4; k++) {
       const img = Array.from({ length: 100 }, (_, i) => Math.round(Math.cos(i * 0.3 + k) * 100) / 100);
-      assert.deepEqual(await ask('cnn2', img), await ask('cnn2_workers', img));
+      assert.deepEqual(await ask('cnn2_local', img), await ask('cnn2', img));
     }
     assert.equal(local.localExecutions - before, 4);
-    assert.equal(server.metrics.of('cnn2_workers', '1').localExecutions, 0);
+    assert.equal(server.metrics.of('cnn2', '1').localExecutions, 0);
   });
 });
 
