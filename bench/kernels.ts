@@ -5,13 +5,14 @@
  * pure-JS `cpu` backend. Every figure is measured here; medians of several runs.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import type { Conv2dGeometry } from '../src/backend/backend.js';
 import { loadNativeAddon, loadNativeBackend, setNativeThreads } from '../src/backend/native.js';
+import { peerPython } from './python.js';
 
 const GEMM_SIZES = [256, 512, 1024, 2048];
 const THREADS = [1, 2];
@@ -66,29 +67,6 @@ interface PeerResult {
   torchThreads?: number;
   gemm: Record<string, { seconds: number; runs: number }>;
   conv: Record<string, { seconds: number; runs: number }>;
-}
-
-/** The first python3 (each on PATH, then /usr/bin/python3) that can import torch and numpy. */
-function findPython(): string | null {
-  const candidates: string[] = [];
-  if (process.env.TESSERA_BENCH_PYTHON) candidates.push(process.env.TESSERA_BENCH_PYTHON);
-  const which = spawnSync('which', ['-a', 'python3'], { encoding: 'utf8' });
-  if (which.status === 0) candidates.push(...which.stdout.split('\n').filter((l) => l.trim() !== ''));
-  candidates.push('/usr/bin/python3');
-  const seen = new Set<string>();
-  for (const c of candidates) {
-    let key = c;
-    try {
-      key = realpathSync(c);
-    } catch {
-      continue;
-    }
-    if (seen.has(key) && c !== candidates[0]) continue;
-    seen.add(key);
-    const r = spawnSync(c, ['-c', 'import numpy, torch'], { encoding: 'utf8', timeout: 120_000 });
-    if (r.status === 0) return c;
-  }
-  return null;
 }
 
 function runPeer(python: string, cfg: Record<string, unknown>, env: NodeJS.ProcessEnv): PeerResult | null {
@@ -230,14 +208,12 @@ async function main(): Promise<void> {
   }
 
   // ---- python peers
-  const python = findPython();
+  const python = peerPython('numpy, torch');
   const numpy: Record<number, PeerResult | null> = {};
   const torch: Record<number, PeerResult | null> = {};
   let torchPassive: PeerResult | null = null;
   if (!python) {
-    console.log(
-      '  (NumPy/PyTorch peers skipped: no python3 on PATH or /usr/bin/python3 can import both numpy and torch)',
-    );
+    console.log('  (NumPy/PyTorch peers skipped: no python3 can import both numpy and torch)');
   } else {
     for (const t of THREADS) {
       // NumPy: OPENBLAS_NUM_THREADS=1 for the 1-thread row, its default threads otherwise

@@ -7,13 +7,13 @@
  * the fastest of torch.set_num_threads(2), the same with OMP_WAIT_POLICY=PASSIVE, and 1 thread). BENCH_SECONDS sets the time per model.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { getBackend, randomNormal, type Tensor } from '../src/index.js';
 import { Dense } from '../src/layers/core.js';
 import type { Layer } from '../src/layers/layer.js';
 import { GRU, LSTM } from '../src/layers/recurrent.js';
 import { sequential } from '../src/model/sequential.js';
 import { recurrenceImplementation } from '../src/ops/rnn.js';
+import { peerPython } from './python.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const which = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['lstm', 'gru', 'transformer'];
@@ -57,22 +57,20 @@ const TORCH_CONFIGS: Record<string, string>[] = [
 ];
 
 function torchFigure(model: string): number | null {
-  for (const py of ['/usr/bin/python3', 'python3']) {
-    if (py.startsWith('/') && !existsSync(py)) continue;
-    let fastest: number | null = null;
-    for (const config of TORCH_CONFIGS) {
-      const r = spawnSync(py, ['bench/rnn_torch.py', model], {
-        encoding: 'utf8',
-        env: { ...process.env, OPENBLAS_NUM_THREADS: '1', BENCH_SECONDS: String(seconds), ...config },
-      });
-      if (r.status !== 0) break;
-      const line = r.stdout.trim().split('\n').pop() ?? '';
-      const v = (JSON.parse(line) as Record<string, number>)[model];
-      if (v !== undefined && (fastest === null || v > fastest)) fastest = v;
-    }
-    if (fastest !== null) return fastest;
+  const py = peerPython('torch');
+  if (!py) return null;
+  let fastest: number | null = null;
+  for (const config of TORCH_CONFIGS) {
+    const r = spawnSync(py, ['bench/rnn_torch.py', model], {
+      encoding: 'utf8',
+      env: { ...process.env, OPENBLAS_NUM_THREADS: '1', BENCH_SECONDS: String(seconds), ...config },
+    });
+    if (r.status !== 0) break;
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    const v = (JSON.parse(line) as Record<string, number>)[model];
+    if (v !== undefined && (fastest === null || v > fastest)) fastest = v;
   }
-  return null;
+  return fastest;
 }
 
 // Interleaved rounds (Tessera, then PyTorch, per model), best of each: the machine may be shared.

@@ -9,9 +9,10 @@
  *   npm run bench:train -- --quick (fewer steps, for a smoke run)
  *   npm run bench:train -- --tfjs-cnn (also time one tfjs CNN step at batch 32: slow)
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { peerPython } from './python.js';
 
 interface Config {
   model: 'dense' | 'cnn';
@@ -163,19 +164,6 @@ async function tfjsWorker(cfgs: Config[]): Promise<WorkerOutput> {
 
 // ---------------------------------------------------------------- parent
 
-function findTorchPython(): string | null {
-  const candidates: string[] = [];
-  try {
-    candidates.push(...execFileSync('which', ['-a', 'python3'], { encoding: 'utf8' }).split('\n').filter(Boolean));
-  } catch {}
-  candidates.push('/usr/bin/python3');
-  for (const py of [...new Set(candidates)]) {
-    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
-    if (r.status === 0) return py;
-  }
-  return null;
-}
-
 function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, label: string): WorkerOutput | string {
   const r = spawnSync(cmd, args, {
     encoding: 'utf8',
@@ -251,7 +239,7 @@ async function parent(): Promise<void> {
   }));
   const tesseraBest = bestOf(tesseraRuns);
   out.tessera = tesseraBest.best ?? tesseraRuns.map((r) => r.out).join('; ');
-  const py = findTorchPython();
+  const py = peerPython('torch');
   // PyTorch at its best: OpenBLAS single-threaded (its threads fight torch's), and the fastest
   // of 2 torch threads, the same with OpenMP passive waiting (spin-waiting collapses under load
   // on 2 cores), and 1 thread.
@@ -279,7 +267,7 @@ async function parent(): Promise<void> {
     torchBest.best ??
     (py
       ? torchRuns.map((r) => r.out).join('; ')
-      : 'no python3 that imports torch (tried `which -a python3` and /usr/bin/python3)');
+      : 'no python3 that imports torch (tried TESSERA_BENCH_PYTHON, each python3 on PATH, the system one)');
   out.tfjs = runChild(process.execPath, [...nodeArgs, '--worker', 'tfjs', ...flags], {}, 'tfjs');
   const ok = (k: string) => (typeof out[k] === 'object' ? (out[k] as WorkerOutput) : null);
   for (const [k, v] of Object.entries(out)) if (typeof v === 'string') console.log(`! ${k}: ${v}`);
