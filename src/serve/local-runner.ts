@@ -20,6 +20,12 @@ export const LOCAL_MAX_BYTES = 32 * 1024 * 1024;
 /** Longest execution (µs, estimated from the warmed-up single-row one) allowed to hold the HTTP thread. */
 export const LOCAL_MAX_US = 1000;
 
+/**
+ * Slowest first (cold) execution on a worker for which a copy is loaded here at all: the copy's own
+ * first execution, similar, blocks this thread once, at load.
+ */
+export const LOCAL_COLD_MAX_US = 100_000;
+
 /** Warm-up executions before timing (V8's optimising tiers need a few). */
 const WARM_UPS = 8;
 

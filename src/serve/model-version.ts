@@ -9,7 +9,7 @@ import type { TypedArray } from '../tensor/dtype.js';
 import type { DecodedRequest } from './codec.js';
 import { hasBatchDim } from './codec.js';
 import { HttpError, unavailable } from './errors.js';
-import { LOCAL_MAX_US, LocalRunner } from './local-runner.js';
+import { LOCAL_COLD_MAX_US, LOCAL_MAX_US, LocalRunner } from './local-runner.js';
 import type { VersionMetrics } from './metrics.js';
 import type { ModelConfig, OutputTensor, ServingSignature, WireData, WireTensor } from './types.js';
 
@@ -208,7 +208,8 @@ export class ModelVersion {
       this.signature = renamed(sig, this.config);
       this.batched = this.config.maxBatchSize > 0 && hasBatchDim(sig);
       await Promise.all(this.instances.map((inst) => this.warmUp(inst)));
-      if (this.config.inlineWhenIdle) {
+      // The worker's first (cold) execution bounds what loading a copy here can block this thread for.
+      if (this.config.inlineWhenIdle && this.usPerRow <= LOCAL_COLD_MAX_US) {
         const winograd = this.config.convolution === 'winograd';
         this.local = await LocalRunner.load(this.runnerModule, this.dir, winograd, sig.inputs, this.sampleInputs());
       }
