@@ -125,6 +125,44 @@ describe('lone requests on the HTTP thread', () => {
     assert.equal((await infer('slow')).status, 200);
     assert.equal(server.metrics.of('slow', '1').localExecutions, 0);
   });
+
+  test('lone and concurrent requests mix local and worker executions through a version swap; none fails', async () => {
+    let stop = false;
+    const failures: string[] = [];
+    const seen = new Set<number>();
+    const client = async (pauseMs: number) => {
+      while (!stop) {
+        const r = await infer('fast');
+        if (r.status !== 200) failures.push(`${r.status} ${r.body}`);
+        else {
+          const [y0, y1, y2, y3] = r.json().outputs[0].data as number[];
+          const version = (y0 as number) - 2; // toy: y = 2x + version, x = [1, 2, 3, 4]
+          seen.add(version);
+          if (y1 !== 4 + version || y2 !== 6 + version || y3 !== 8 + version)
+            failures.push(`wrong answer ${y0},${y1},${y2},${y3}`);
+        }
+        if (pauseMs) await new Promise((res) => setTimeout(res, pauseMs));
+      }
+    };
+    const m2 = server.metrics.of('fast', '2');
+    const before = { local: m2.localExecutions, all: m2.executions };
+    // One client alone for a while (local executions), then four more at once (worker batches).
+    const lone = client(1);
+    await new Promise((res) => setTimeout(res, 100));
+    const crowd = Array.from({ length: 4 }, () => client(0));
+    await new Promise((res) => setTimeout(res, 100));
+    addToy(repo, 'fast', 3, {}, { maxBatchSize: 8, inlineWhenIdle: true });
+    const load = await call(`${server.url}/v2/repository/models/fast/load`, { method: 'POST' });
+    assert.equal(load.status, 200, load.body.toString());
+    await new Promise((res) => setTimeout(res, 100));
+    stop = true;
+    await Promise.all([lone, ...crowd]);
+    assert.deepEqual(failures, []);
+    assert.ok(seen.has(2) && seen.has(3), `served by versions ${[...seen]}`);
+    const local = m2.localExecutions - before.local;
+    const all = m2.executions - before.all;
+    assert.ok(local > 0 && all > local, `version 2: ${local} local of ${all} executions`);
+  });
 });
 
 describe('SIGTERM', () => {
