@@ -273,7 +273,9 @@ async function main(): Promise<void> {
       // then that batcher with onnxruntime's threads set for 2 cores: by default its intra-op
       // threads spin between ops and fight the HTTP thread for the cores. Measured here at 64
       // clients, 2 threads that do not spin used 31-47% less CPU per request and gave 1.02-1.25x
-      // more req/s over three full runs (1.15-1.45x in a separate 3-round A/B).
+      // more req/s over three full runs (1.15-1.45x in a separate 3-round A/B). Unbatched, the same
+      // options are its best at 1 client in some runs (3,297-3,919 req/s against 2,905-3,800 with the
+      // defaults in a 3-round A/B), so that configuration runs too.
       for (const [batching, flags, ortArgs, label] of [
         ['off', [], [], 'fastify+ort'],
         [
