@@ -5,7 +5,7 @@
  */
 import type { DType, TypedArray } from '../tensor/dtype.js';
 import { badRequest, HttpError } from './errors.js';
-import type { ServingDType, ServingSignature, TensorSpec, WireData } from './types.js';
+import type { OutputTensor, ServingDType, ServingSignature, TensorSpec, WireData } from './types.js';
 
 /** A validated request tensor: values in signature dtype, concrete shape. */
 export interface InputTensor {
@@ -332,6 +332,11 @@ export interface OutputRequest {
   /** Signature output indices, in response order. */
   indices: number[];
   binary: boolean[];
+  /**
+   * Per requested output, the classification extension's count: the top that many classes of each
+   * row, as BYTES "<value>:<index>[:<label>]" (0: the tensor itself).
+   */
+  classes: number[];
 }
 
 export interface V2Request extends DecodedRequest {
@@ -427,7 +432,7 @@ export function decodeV2(
   const decoded = finish(sig, byName, batched) as V2Request;
   if (req.id !== undefined) decoded.id = String(req.id);
   const allBinary = req.parameters?.binary_data_output === true;
-  decoded.outputs = outputsRequested(req.outputs, sig, allBinary);
+  decoded.outputs = outputsRequested(req.outputs, sig, allBinary, batched);
   return decoded;
 }
 
@@ -517,14 +522,19 @@ function viewOf(buf: Buffer, dtype: DType, n: number): TypedArray {
   return out;
 }
 
-function outputsRequested(raw: unknown, sig: ServingSignature, allBinary: boolean): OutputRequest {
+function outputsRequested(raw: unknown, sig: ServingSignature, allBinary: boolean, batched: boolean): OutputRequest {
   if (raw === undefined) {
-    return { indices: sig.outputs.map((_, i) => i), binary: sig.outputs.map(() => allBinary) };
+    return {
+      indices: sig.outputs.map((_, i) => i),
+      binary: sig.outputs.map(() => allBinary),
+      classes: sig.outputs.map(() => 0),
+    };
   }
   if (!Array.isArray(raw))
     throw badRequest(`expected 'outputs' to be an array of { name }, got ${JSON.stringify(raw)}`);
   const indices: number[] = [];
   const binary: boolean[] = [];
+  const classes: number[] = [];
   for (const o of raw as { name?: unknown; parameters?: Record<string, unknown> }[]) {
     const i = sig.outputs.findIndex((s) => s.name === o?.name);
     if (i < 0) {
@@ -534,8 +544,80 @@ function outputsRequested(raw: unknown, sig: ServingSignature, allBinary: boolea
     indices.push(i);
     const b = o.parameters?.binary_data;
     binary.push(b === undefined ? allBinary : b === true);
+    classes.push(classCount(o.parameters?.classification, sig.outputs[i] as TensorSpec, batched));
   }
-  return { indices, binary };
+  return { indices, binary, classes };
+}
+
+/** A requested output's classification count (0 when not asked), checked against its signature. */
+function classCount(v: unknown, spec: TensorSpec, batched: boolean): number {
+  if (v === undefined) return 0;
+  const where = `output '${spec.name}'`;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw badRequest(
+      `${where}: parameters.classification expected a positive integer (how many top classes), got ${JSON.stringify(v)}`,
+    );
+  }
+  if (spec.dtype === 'string') throw badRequest(`${where}: classification needs a numeric output, this one is BYTES`);
+  const dims = batched ? spec.shape.slice(1) : spec.shape;
+  if (dims.every((d) => d !== null)) {
+    const per = (dims as number[]).reduce((a, d) => a * d, 1);
+    if (v > per) throw badRequest(`${where}: classification ${v} asks for more classes than its ${per}`);
+  }
+  return v;
+}
+
+/**
+ * The classification extension: the top `k` classes of each row of an output (each row of a
+ * batched model's output, else the whole tensor as one row) by value, highest first and ties by
+ * lower index, each as "<value>:<index>", plus ":<label>" where `labels` names that index. NaN
+ * ranks last. Shape [rows, k] (batched) or [k].
+ * @example topClasses({ name: 'p', dtype: 'float32', shape: [1, 4], data: new Float32Array([1, 5, 10, 4]) }, 2, true)
+ * // { shape: [1, 2], values: ['10:2', '5:1'] }
+ */
+export function topClasses(
+  o: OutputTensor,
+  k: number,
+  batched: boolean,
+  labels?: readonly string[],
+): { shape: number[]; values: string[] } {
+  const rows = batched ? (o.shape[0] ?? 1) : 1;
+  const per = rows > 0 ? o.data.length / rows : 0;
+  const take = Math.min(k, per);
+  const values: string[] = [];
+  const order = Array.from({ length: per }, (_, i) => i);
+  for (let r = 0; r < rows; r++) {
+    const row = o.data.subarray(r * per, (r + 1) * per);
+    const rank = (i: number) => {
+      const v = row[i] as number;
+      return Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
+    };
+    order.sort((a, b) => {
+      const d = rank(b) - rank(a);
+      return d > 0 || d < 0 ? d : a - b;
+    });
+    for (let j = 0; j < take; j++) {
+      const i = order[j] as number;
+      const v = row[i] as number;
+      const shown = o.dtype === 'bool' ? (v ? 'true' : 'false') : String(v);
+      const label = labels?.[i];
+      values.push(label === undefined ? `${shown}:${i}` : `${shown}:${i}:${label}`);
+    }
+  }
+  return { shape: batched ? [rows, take] : [take], values };
+}
+
+/** BYTES elements in the binary tensor extension's layout: each a 4-byte little-endian length, then its UTF-8 bytes. */
+export function bytesBinary(values: readonly string[]): Buffer {
+  const parts = values.map((s) => Buffer.from(s, 'utf8'));
+  const out = Buffer.allocUnsafe(parts.reduce((a, p) => a + 4 + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.writeUInt32LE(p.length, at);
+    p.copy(out, at + 4);
+    at += 4 + p.length;
+  }
+  return out;
 }
 
 /** Inferred shape of a nested JSON value (TF Serving sends no shapes). */

@@ -94,7 +94,7 @@ export function openApiDocument(serverVersion: string): Record<string, unknown> 
       title: 'Tessera model server',
       version: serverVersion,
       description:
-        'KServe V2 (Open Inference Protocol) REST with the binary tensor data and model repository extensions, and TensorFlow Serving REST. Errors are { "error": "..." }. With API keys configured, send Authorization: Bearer <key> or X-API-Key.',
+        'KServe V2 (Open Inference Protocol) REST with the binary tensor data, model repository and classification extensions, and TensorFlow Serving REST. Errors are { "error": "..." }. With API keys configured, send Authorization: Bearer <key> or X-API-Key.',
     },
     components: {
       securitySchemes: {
@@ -134,7 +134,18 @@ export function openApiDocument(serverVersion: string): Record<string, unknown> 
                 type: 'object',
                 properties: {
                   name: { type: 'string' },
-                  parameters: { type: 'object', properties: { binary_data: { type: 'boolean' } } },
+                  parameters: {
+                    type: 'object',
+                    properties: {
+                      binary_data: { type: 'boolean' },
+                      classification: {
+                        type: 'integer',
+                        minimum: 1,
+                        description:
+                          'Classification extension: return the top N classes of each row as BYTES "<value>:<index>[:<label>]" (labels from config.json classLabels)',
+                      },
+                    },
+                  },
                 },
               },
             },

@@ -59,6 +59,20 @@ export function readModelConfig(dir: string, overrides: Partial<ModelConfig> = {
     }
     config.inlineWhenIdle = raw.inlineWhenIdle;
   }
+  if (raw.classLabels !== undefined) {
+    const v = raw.classLabels as Record<string, unknown>;
+    if (
+      typeof v !== 'object' ||
+      v === null ||
+      Array.isArray(v) ||
+      Object.values(v).some((l) => !Array.isArray(l) || l.some((s) => typeof s !== 'string'))
+    ) {
+      throw new ValueError(
+        `${file}: 'classLabels' expected an object of output name -> array of label strings, got ${JSON.stringify(v)}`,
+      );
+    }
+    config.classLabels = v as Record<string, string[]>;
+  }
   if (raw.versionPolicy !== undefined) config.versionPolicy = parsePolicy(raw.versionPolicy, file);
   if (raw.labels !== undefined) {
     const labels = raw.labels as Record<string, unknown>;

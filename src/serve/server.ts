@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { ValueError } from '../tensor/errors.js';
 import { ApiKeys, type Scope } from './auth.js';
 import {
+  bytesBinary,
   decodeTf,
   decodeV2,
   elementBytes,
@@ -16,6 +17,7 @@ import {
   jsonValues,
   type Limits,
   tfDatatype,
+  topClasses,
   v2Datatype,
 } from './codec.js';
 import { HttpError } from './errors.js';
@@ -137,7 +139,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
   const serverMeta = JSON.stringify({
     name: 'tessera',
     version: SERVER_VERSION,
-    extensions: ['binary_tensor_data', 'model_repository'],
+    extensions: ['binary_tensor_data', 'model_repository', 'classification'],
   });
 
   function done(ctx: Ctx): void {
@@ -286,7 +288,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
         submit(ctx, mv, decoded).then(
           (outs) => {
             const sig = mv.signature.outputs;
-            const { indices, binary: bin } = decoded.outputs;
+            const { indices, binary: bin, classes } = decoded.outputs;
             let json = `{"model_name":${JSON.stringify(name)},"model_version":"${mv.version}"`;
             if (decoded.id !== undefined) json += `,"id":${JSON.stringify(decoded.id)}`;
             json += ',"outputs":[';
@@ -295,6 +297,16 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
               const i = indices[k] as number;
               const o = outs[i] as OutputTensor;
               const spec = sig[i]!;
+              const top = classes[k] ? topClasses(o, classes[k], mv.batched, mv.config.classLabels?.[spec.name]) : null;
+              if (top) {
+                json += `${k ? ',' : ''}{"name":${JSON.stringify(spec.name)},"datatype":"BYTES","shape":[${top.shape.join(',')}]`;
+                if (bin[k]) {
+                  const b = bytesBinary(top.values);
+                  blobs.push(b);
+                  json += `,"parameters":{"binary_data_size":${b.length}}}`;
+                } else json += `,"data":${JSON.stringify(top.values)}}`;
+                continue;
+              }
               json += `${k ? ',' : ''}{"name":${JSON.stringify(spec.name)},"datatype":"${v2Datatype(o.dtype)}","shape":[${o.shape.join(',')}]`;
               if (bin[k]) {
                 const b = Buffer.from(o.data.buffer, o.data.byteOffset, o.data.length * elementBytes(o.dtype));

@@ -91,6 +91,11 @@ export interface ModelConfig {
    * only requests whose rows fit that 1 ms run there.
    */
   inlineWhenIdle: boolean;
+  /**
+   * Class labels per output name (after renames), for the classification extension: a request
+   * asking an output for its top classes gets "<value>:<index>:<label>" where the index has one.
+   */
+  classLabels?: Record<string, string[]>;
   /** Optional renames of the signature's input / output names, in signature order. */
   inputNames?: string[];
   outputNames?: string[];

@@ -35,3 +35,18 @@ test('inlineWhenIdle: false by default, true on request, anything else a ValueEr
     (e: Error) => e instanceof ValueError && /'inlineWhenIdle' expected true or false, got "yes"/.test(e.message),
   );
 });
+
+test('classLabels: an object of output name -> label strings, anything else a ValueError naming it', () => {
+  assert.deepEqual(readModelConfig(dirWith({ classLabels: { probs: ['cat', 'dog'] } })).classLabels, {
+    probs: ['cat', 'dog'],
+  });
+  for (const bad of [['cat'], { probs: 'cat' }, { probs: [1, 2] }, null]) {
+    assert.throws(
+      () => readModelConfig(dirWith({ classLabels: bad })),
+      (e: Error) =>
+        e instanceof ValueError &&
+        /'classLabels' expected an object of output name -> array of label strings/.test(e.message),
+      JSON.stringify(bad),
+    );
+  }
+});

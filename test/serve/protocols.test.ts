@@ -1,6 +1,9 @@
 /** End-to-end over real HTTP: saved dense and conv models served with KServe V2 (JSON, binary) and TF Serving REST. */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { topClasses } from '../../src/serve/codec.js';
 import { createRunner } from '../../src/serve/runner.js';
 import { type ModelServer, startServer } from '../../src/serve/server.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -24,6 +27,12 @@ before(async () => {
   await addModel(repo, 'dense', 1, denseModel());
   await addModel(repo, 'dense_nb', 1, denseModel(), { maxBatchSize: 0, inlineWhenIdle: true });
   await addModel(repo, 'dense_local', 1, denseModel(), { inlineWhenIdle: true });
+  await addModel(repo, 'dense_labels', 1, denseModel());
+  const labelsOut = (await createRunner(`${repo}/dense_labels/1`)).signature.outputs[0]!.name;
+  writeFileSync(
+    join(repo, 'dense_labels', 'config.json'),
+    JSON.stringify({ classLabels: { [labelsOut]: ['a', 'b'] } }),
+  );
   await addModel(repo, 'conv', 1, convModel());
   const cnn2 = cnn2Model();
   await addModel(repo, 'cnn2', 1, cnn2);
@@ -169,6 +178,102 @@ describe('KServe V2', () => {
     const wino = await ask('cnn2');
     assert.equal(wino.length, want.length);
     for (let i = 0; i < want.length; i++) assert.ok(Math.abs(wino[i]! - want[i]!) < 1e-5, `${wino[i]} vs ${want[i]}`);
+  });
+});
+
+describe('classification extension', () => {
+  /** The reference: each row's indices by value, highest first (ties: lower index), as "<value>:<index>". */
+  const top = (row: Float32Array, k: number) =>
+    Array.from(row.keys())
+      .sort((a, b) => (row[b] as number) - (row[a] as number) || a - b)
+      .slice(0, k)
+      .map((i) => `${row[i]}:${i}`);
+
+  test('the top classes of each row as BYTES "<value>:<index>", in JSON and binary', async () => {
+    const ask = (binary: boolean) =>
+      call(`${server.url}/v2/models/dense/infer`, {
+        json: {
+          inputs: [{ name: inName, shape: [3, 4], datatype: 'FP32', data: X }],
+          outputs: [{ name: outName, parameters: { classification: 2, binary_data: binary } }],
+        },
+      });
+    const r = await ask(false);
+    assert.equal(r.status, 200, r.body.toString());
+    const out = r.json().outputs[0];
+    assert.equal(out.datatype, 'BYTES');
+    assert.deepEqual(out.shape, [3, 2]);
+    assert.deepEqual(
+      out.data,
+      expected.flatMap((row) => top(row, 2)),
+    );
+    const b = await ask(true);
+    assert.equal(b.status, 200, b.body.toString());
+    const hl = Number(b.headers.get('inference-header-content-length'));
+    const head = JSON.parse(b.body.subarray(0, hl).toString());
+    assert.deepEqual(head.outputs[0].shape, [3, 2]);
+    const bytes = b.body.subarray(hl);
+    assert.equal(head.outputs[0].parameters.binary_data_size, bytes.length);
+    const strings: string[] = [];
+    for (let p = 0; p < bytes.length; ) {
+      const len = bytes.readUInt32LE(p);
+      strings.push(bytes.subarray(p + 4, p + 4 + len).toString());
+      p += 4 + len;
+    }
+    assert.deepEqual(strings, out.data);
+    const meta = (await call(`${server.url}/v2`)).json();
+    assert.ok(meta.extensions.includes('classification'));
+  });
+
+  test('labels from config.json classLabels, where the index has one', async () => {
+    const meta = (await call(`${server.url}/v2/models/dense_labels`)).json();
+    const r = await call(`${server.url}/v2/models/dense_labels/infer`, {
+      json: {
+        inputs: [{ name: meta.inputs[0].name, shape: [1, 4], datatype: 'FP32', data: X[0] }],
+        outputs: [{ name: meta.outputs[0].name, parameters: { classification: 3 } }],
+      },
+    });
+    assert.equal(r.status, 200, r.body.toString());
+    const data = r.json().outputs[0].data as string[];
+    assert.equal(data.length, 3);
+    const labels = ['a', 'b'];
+    for (const s of data) {
+      const [, index, label] = s.split(':');
+      assert.equal(label, labels[Number(index)], s);
+    }
+  });
+
+  test('a count that is not a positive integer, or beyond the classes, is a 400 naming it', async () => {
+    for (const [count, pattern] of [
+      [0, /parameters.classification expected a positive integer .* got 0/],
+      [1.5, /got 1.5/],
+      ['2', /got "2"/],
+      [4, /classification 4 asks for more classes than its 3/],
+    ] as const) {
+      const r = await call(`${server.url}/v2/models/dense/infer`, {
+        json: {
+          inputs: [{ name: inName, shape: [1, 4], datatype: 'FP32', data: X[0] }],
+          outputs: [{ name: outName, parameters: { classification: count } }],
+        },
+      });
+      assert.equal(r.status, 400);
+      assert.match(r.json().error, pattern);
+    }
+    assert.equal((await call(`${server.url}/v2/models/dense/ready`)).status, 200);
+  });
+
+  test('topClasses: ties go to the lower index, NaN ranks last, an unbatched tensor is one row', () => {
+    const o = (data: number[], shape: number[]) => ({
+      name: 'p',
+      dtype: 'float32' as const,
+      shape,
+      data: new Float32Array(data),
+    });
+    assert.deepEqual(topClasses(o([1, 5, 10, 4], [1, 4]), 2, true), { shape: [1, 2], values: ['10:2', '5:1'] });
+    assert.deepEqual(topClasses(o([3, Number.NaN, 3, 1], [4]), 4, false).values, ['3:0', '3:2', '1:3', 'NaN:1']);
+    assert.deepEqual(topClasses(o([1, 2, 4, 3], [2, 2]), 1, true, ['x', 'y']), {
+      shape: [2, 1],
+      values: ['2:1:y', '4:0:x'],
+    });
   });
 });
 
