@@ -232,6 +232,51 @@ test('the native scanner itself converts full-precision and exponent numbers, as
   }
 });
 
+test('long fractions, with and without exponents, convert as JSON.parse does, up to the buffer end', (t) => {
+  const addon = loadNativeAddon();
+  if (!addon) return t.skip('native addon not built');
+  const rand = lcg(77);
+  const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(rand() * 10))).join('');
+  const texts: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const sign = rand() < 0.3 ? '-' : '';
+    const int = rand() < 0.5 ? '0' : String(1 + Math.floor(rand() * 999));
+    const exp = rand() < 0.3 ? `e${rand() < 0.5 ? '-' : '+'}${Math.floor(rand() * 30)}` : '';
+    texts.push(`${sign}${int}.${digits(1 + Math.floor(rand() * 40))}${exp}`);
+  }
+  texts.push(
+    '0.00000000000000000000000000000000001',
+    '0.1000000000000000055511151231257827',
+    '1.9999999999999999999999',
+  );
+  const out = new Float64Array(texts.length);
+  const state = new Float64Array(2);
+  for (const sep of [',', ' ,\n']) {
+    const body = Buffer.from(`[${texts.join(sep)}]`);
+    const n = addon.jsonNumbers(body, 1, out, 0, state, 1);
+    assert.equal(state[1], 1, `the scan stopped at byte ${state[0]} (status ${state[1]})`);
+    const ref = JSON.parse(body.toString()) as number[];
+    for (let i = 0; i < n; i++) assert.ok(Object.is(out[i], ref[i]), `${texts[i]}: ${out[i]} vs ${ref[i]}`);
+  }
+  // each alone, so that the number runs up to the last bytes of the buffer
+  for (const text of texts.slice(0, 300)) {
+    addon.jsonNumbers(Buffer.from(`[${text}]`), 1, out, 0, state, 1);
+    assert.equal(state[1], 1, text);
+    assert.ok(Object.is(out[0], JSON.parse(text)), text);
+  }
+  // what follows the digits still has to be a separator: bytes above ASCII are not digits
+  for (const bad of [
+    '0.12345678901234567890x',
+    '0.1234567890123456789\u00e9',
+    '0.1234567890123456789:',
+    '0.1234567890123456789/',
+  ]) {
+    // followed by more digits: the scan must stop at the bad byte, not skip it
+    addon.jsonNumbers(Buffer.from(`[${JSON.parse(`"${bad}"`)}1234567890123456]`), 1, out, 0, state, 1);
+    assert.equal(state[1], -1, bad);
+  }
+});
+
 test('nested "data" arrays: the native scanner flattens them row-major, anything unusual is left to the generic parser', (t) => {
   if (!loadNativeAddon()) return t.skip('native addon not built');
   const rand = lcg(99);
