@@ -7,9 +7,22 @@
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const LATENCY_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000];
 
+/** Executions of one batch size (the statistics extension's batch_stats). */
+export interface BatchSizeStat {
+  count: number;
+  computeUs: number;
+}
+
 export class VersionMetrics {
   success = 0;
   failure = new Map<string, number>();
+  /** Time of the failed requests, µs (from arrival to the error answer). */
+  failureUs = 0;
+  /** Requests that went through an execution (the queue's count), and when the last one succeeded (ms since the epoch; 0: none yet). */
+  executedRequests = 0;
+  lastInferenceMs = 0;
+  /** Executions by exact batch size (rows). */
+  readonly batchSizes = new Map<number, BatchSizeStat>();
   inferences = 0;
   executions = 0;
   /** Executions run on the HTTP thread (lone requests at light load; see LocalRunner). */
@@ -28,13 +41,15 @@ export class VersionMetrics {
     readonly version: string,
   ) {}
 
-  fail(reason: string): void {
+  fail(reason: string, us = 0): void {
     this.failure.set(reason, (this.failure.get(reason) ?? 0) + 1);
+    this.failureUs += us;
   }
 
   /** One request answered successfully after `totalUs` microseconds. */
   ok(totalUs: number): void {
     this.success++;
+    this.lastInferenceMs = Date.now();
     this.totalUs += totalUs;
     const ms = totalUs / 1000;
     let i = 0;
@@ -45,7 +60,13 @@ export class VersionMetrics {
   /** One batch executed: `rows` inferences, `queueUs` summed over its requests. */
   batch(rows: number, requests: number, queueUs: number, computeUs: number, local = false): void {
     this.executions++;
+    this.executedRequests += requests;
     if (local) this.localExecutions++;
+    const size = this.batchSizes.get(rows);
+    if (size) {
+      size.count++;
+      size.computeUs += computeUs;
+    } else this.batchSizes.set(rows, { count: 1, computeUs });
     this.inferences += rows;
     this.queueUs += queueUs;
     this.computeUs += computeUs * requests;

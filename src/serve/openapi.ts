@@ -94,7 +94,7 @@ export function openApiDocument(serverVersion: string): Record<string, unknown> 
       title: 'Tessera model server',
       version: serverVersion,
       description:
-        'KServe V2 (Open Inference Protocol) REST with the binary tensor data, model repository and classification extensions, and TensorFlow Serving REST. Errors are { "error": "..." }. With API keys configured, send Authorization: Bearer <key> or X-API-Key.',
+        'KServe V2 (Open Inference Protocol) REST with the binary tensor data, model repository, classification and statistics extensions, and TensorFlow Serving REST. Errors are { "error": "..." }. With API keys configured, send Authorization: Bearer <key> or X-API-Key.',
     },
     components: {
       securitySchemes: {
@@ -184,6 +184,12 @@ export function openApiDocument(serverVersion: string): Record<string, unknown> 
       '/v2/models/{model}/versions/{version}/ready': ready('Model version readiness', [model, version]),
       '/v2/models/{model}/infer': inferOp('Inference on the newest ready version', [model]),
       '/v2/models/{model}/versions/{version}/infer': inferOp('Inference on one version', [model, version]),
+      '/v2/models/stats': meta('KServe V2', 'Statistics extension: every ready version (metrics scope)', []),
+      '/v2/models/{model}/stats': meta('KServe V2', "Statistics extension: the model's ready versions", [model]),
+      '/v2/models/{model}/versions/{version}/stats': meta('KServe V2', 'Statistics extension: one version', [
+        model,
+        version,
+      ]),
       '/v2/repository/index': admin('Repository index: every model folder with its versions and states', []),
       '/v2/repository/models/{model}/load': admin(
         '(Re)load a model: new versions go live once warmed up, old ones drain',

@@ -139,7 +139,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
   const serverMeta = JSON.stringify({
     name: 'tessera',
     version: SERVER_VERSION,
-    extensions: ['binary_tensor_data', 'model_repository', 'classification'],
+    extensions: ['binary_tensor_data', 'model_repository', 'classification', 'statistics'],
   });
 
   function done(ctx: Ctx): void {
@@ -185,7 +185,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
       err = new HttpError(500, `internal error: ${(e as Error)?.message ?? String(e)}`, 'internal');
       emit('error', 'internal error', { requestId: ctx.id, error: (e as Error)?.stack ?? String(e) });
     }
-    if (ctx.mv) ctx.mv.metrics.fail(err.reason);
+    if (ctx.mv) ctx.mv.metrics.fail(err.reason, (performance.now() - ctx.start) * 1000);
     else metrics.serverFailure(err.reason);
     if (err.status >= 500 || options.accessLog) {
       emit(err.status >= 500 ? 'error' : 'info', 'request failed', {
@@ -460,6 +460,58 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
     );
   }
 
+  /**
+   * The statistics extension (Triton's GET /v2/models[/{m}[/versions/{v}]]/stats): per version,
+   * counts and cumulative times in ns. The compute time is all in compute_infer (input and output
+   * copies are not timed apart); there is no response cache, so its counts are 0.
+   */
+  function v2Stats(ctx: Ctx, name?: string, version?: string): void {
+    auth(ctx, 'metrics');
+    const entries = name === undefined ? [...repo.models.values()] : [repo.models.get(name)];
+    if (entries[0] === undefined) throw new HttpError(404, `unknown model '${name}'`);
+    const list: ModelVersion[] = [];
+    for (const e of entries as NonNullable<(typeof entries)[number]>[]) {
+      for (const v of e.versions.values()) {
+        if (version !== undefined ? String(v.version) === version : v.state === 'ready' || v.state === 'draining')
+          list.push(v);
+      }
+    }
+    if (version !== undefined && list.length === 0)
+      throw new HttpError(404, `unknown version '${version}' of model '${name}'`);
+    const d = (count: number, us: number) => ({ count, ns: Math.round(us * 1000) });
+    const modelStats = list.map((v) => {
+      const m = v.metrics;
+      let failures = 0;
+      for (const c of m.failure.values()) failures += c;
+      return {
+        name: v.model,
+        version: String(v.version),
+        last_inference: m.lastInferenceMs,
+        inference_count: m.inferences,
+        execution_count: m.executions,
+        inference_stats: {
+          success: d(m.success, m.totalUs),
+          fail: d(failures, m.failureUs),
+          queue: d(m.executedRequests, m.queueUs),
+          compute_input: d(m.executedRequests, 0),
+          compute_infer: d(m.executedRequests, m.computeUs),
+          compute_output: d(m.executedRequests, 0),
+          cache_hit: d(0, 0),
+          cache_miss: d(0, 0),
+        },
+        batch_stats: [...m.batchSizes]
+          .sort((x, y) => x[0] - y[0])
+          .map(([size, s]) => ({
+            batch_size: size,
+            compute_input: d(s.count, 0),
+            compute_infer: d(s.count, s.computeUs),
+            compute_output: d(s.count, 0),
+          })),
+      };
+    });
+    send(ctx, 200, JSON.stringify({ model_stats: modelStats }));
+  }
+
   function readyCheck(ctx: Ctx, name: string, version?: string): void {
     auth(ctx, 'infer');
     repo.resolve(name, version); // throws 404 / 503
@@ -500,6 +552,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
     if (a === 'v2') {
       const b = p[2];
       if (n === 2 && method === 'GET') return send(ctx, 200, serverMeta);
+      if (b === 'models' && n === 4 && p[3] === 'stats' && method === 'GET') return v2Stats(ctx);
       if (b === 'models' && n >= 4) {
         const name = seg(p[3]);
         if (n === 5 && p[4] === 'infer' && method === 'POST') return inferV2(ctx, name, undefined);
@@ -510,6 +563,8 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
           if (n === 5 && p[4] === 'ready') return readyCheck(ctx, name);
           if (n === 6 && p[4] === 'versions') return v2Metadata(ctx, name, seg(p[5]));
           if (n === 7 && p[4] === 'versions' && p[6] === 'ready') return readyCheck(ctx, name, seg(p[5]));
+          if (n === 5 && p[4] === 'stats') return v2Stats(ctx, name);
+          if (n === 7 && p[4] === 'versions' && p[6] === 'stats') return v2Stats(ctx, name, seg(p[5]));
         }
       } else if (b === 'health' && n === 4 && method === 'GET') {
         if (p[3] === 'live') return send(ctx, 200, EMPTY);

@@ -406,6 +406,56 @@ describe('operations endpoints', () => {
     assert.ok(m.success >= 5);
   });
 
+  test('statistics extension: per-version counts and times, agreeing with the metrics', async () => {
+    const good = await call(`${server.url}/v2/models/dense/infer`, {
+      json: { inputs: [{ name: inName, shape: [1, 4], datatype: 'FP32', data: X[0] }] },
+    });
+    assert.equal(good.status, 200);
+    // a failed request counts as a failure of the version it named
+    const bad = await call(`${server.url}/v2/models/dense/infer`, {
+      json: { inputs: [{ name: inName, shape: [1, 5], datatype: 'FP32', data: [1, 2, 3, 4, 5] }] },
+    });
+    assert.equal(bad.status, 400);
+    const r = await call(`${server.url}/v2/models/dense/stats`);
+    assert.equal(r.status, 200, r.body.toString());
+    const [st, ...more] = r.json().model_stats;
+    assert.equal(more.length, 0);
+    const m = server.metrics.of('dense', '1');
+    assert.equal(st.name, 'dense');
+    assert.equal(st.version, '1');
+    assert.equal(st.inference_count, m.inferences);
+    assert.equal(st.execution_count, m.executions);
+    assert.ok(Date.now() - st.last_inference < 60_000 && st.last_inference <= Date.now());
+    const is = st.inference_stats;
+    assert.equal(is.success.count, m.success);
+    assert.ok(is.success.ns > 0 && is.compute_infer.ns > 0 && is.queue.ns >= 0);
+    assert.ok(is.fail.count >= 1 && is.fail.ns > 0);
+    assert.equal(is.cache_hit.count, 0);
+    const sizes = st.batch_stats.map((b: { batch_size: number }) => b.batch_size);
+    assert.deepEqual(
+      sizes,
+      [...sizes].sort((x: number, y: number) => x - y),
+    );
+    const counted = st.batch_stats.reduce(
+      (a: number, b: { compute_infer: { count: number } }) => a + b.compute_infer.count,
+      0,
+    );
+    assert.equal(counted, m.executions);
+    const rows = st.batch_stats.reduce(
+      (a: number, b: { batch_size: number; compute_infer: { count: number } }) =>
+        a + b.batch_size * b.compute_infer.count,
+      0,
+    );
+    assert.equal(rows, m.inferences);
+    const all = (await call(`${server.url}/v2/models/stats`)).json().model_stats.map((x: { name: string }) => x.name);
+    assert.ok(all.includes('dense') && all.includes('conv') && all.includes('cnn2_local'), all.join());
+    const one = (await call(`${server.url}/v2/models/dense/versions/1/stats`)).json().model_stats;
+    assert.equal(one.length, 1);
+    assert.equal((await call(`${server.url}/v2/models/nope/stats`)).status, 404);
+    assert.equal((await call(`${server.url}/v2/models/dense/versions/9/stats`)).status, 404);
+    assert.ok((await call(`${server.url}/v2`)).json().extensions.includes('statistics'));
+  });
+
   test('/docs is an OpenAPI document listing the endpoints', async () => {
     const r = await call(`${server.url}/docs`);
     assert.equal(r.status, 200);
