@@ -184,6 +184,13 @@ export function openApiDocument(serverVersion: string): Record<string, unknown> 
       '/v2/models/{model}/versions/{version}/ready': ready('Model version readiness', [model, version]),
       '/v2/models/{model}/infer': inferOp('Inference on the newest ready version', [model]),
       '/v2/models/{model}/versions/{version}/infer': inferOp('Inference on one version', [model, version]),
+      '/v2/models/{model}/config': meta('KServe V2', "Model configuration extension: Triton's model-config JSON", [
+        model,
+      ]),
+      '/v2/models/{model}/versions/{version}/config': meta('KServe V2', 'Model configuration of one version', [
+        model,
+        version,
+      ]),
       '/v2/models/stats': meta('KServe V2', 'Statistics extension: every ready version (metrics scope)', []),
       '/v2/models/{model}/stats': meta('KServe V2', "Statistics extension: the model's ready versions", [model]),
       '/v2/models/{model}/versions/{version}/stats': meta('KServe V2', 'Statistics extension: one version', [

@@ -139,7 +139,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
   const serverMeta = JSON.stringify({
     name: 'tessera',
     version: SERVER_VERSION,
-    extensions: ['binary_tensor_data', 'model_repository', 'classification', 'statistics'],
+    extensions: ['binary_tensor_data', 'model_repository', 'classification', 'statistics', 'model_configuration'],
   });
 
   function done(ctx: Ctx): void {
@@ -461,6 +461,58 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
   }
 
   /**
+   * Triton's model configuration extension (GET /v2/models/{m}[/versions/{v}]/config), which
+   * tritonclient's get_model_config and perf_analyzer read: the version's config.json in Triton's
+   * model-config JSON (dims without the batch dim when batching; -1 for a variable one).
+   */
+  function v2Config(ctx: Ctx, name: string, version?: string): void {
+    auth(ctx, 'infer');
+    const mv = repo.resolve(name, version);
+    const c = mv.config;
+    const tritonType = { float32: 'TYPE_FP32', int32: 'TYPE_INT32', bool: 'TYPE_BOOL', string: 'TYPE_STRING' } as const;
+    const tensor = (s: TensorSpec) => ({
+      name: s.name,
+      data_type: tritonType[s.dtype],
+      dims: (mv.batched ? s.shape.slice(1) : s.shape).map((d) => d ?? -1),
+    });
+    const policy = c.versionPolicy;
+    send(
+      ctx,
+      200,
+      JSON.stringify({
+        name,
+        platform: 'tessera',
+        max_batch_size: mv.batched ? c.maxBatchSize : 0,
+        input: mv.signature.inputs.map(tensor),
+        output: mv.signature.outputs.map(tensor),
+        ...(mv.batched
+          ? {
+              dynamic_batching: {
+                max_queue_delay_microseconds: Math.round(c.maxQueueDelayMs * 1000),
+                default_queue_policy: {
+                  timeout_action: 'REJECT',
+                  default_timeout_microseconds: Math.round(c.timeoutMs * 1000),
+                  max_queue_size: c.maxQueueSize,
+                },
+              },
+            }
+          : {}),
+        instance_group: [{ name: `${name}_0`, kind: 'KIND_CPU', count: Math.max(1, c.instanceCount) }],
+        version_policy:
+          'all' in policy
+            ? { all: {} }
+            : 'specific' in policy
+              ? { specific: { versions: policy.specific } }
+              : { latest: { num_versions: policy.latest } },
+        parameters: {
+          convolution: { string_value: c.convolution },
+          inlineWhenIdle: { string_value: String(c.inlineWhenIdle) },
+        },
+      }),
+    );
+  }
+
+  /**
    * The statistics extension (Triton's GET /v2/models[/{m}[/versions/{v}]]/stats): per version,
    * counts and cumulative times in ns. The compute time is all in compute_infer (input and output
    * copies are not timed apart); there is no response cache, so its counts are 0.
@@ -564,6 +616,8 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
           if (n === 6 && p[4] === 'versions') return v2Metadata(ctx, name, seg(p[5]));
           if (n === 7 && p[4] === 'versions' && p[6] === 'ready') return readyCheck(ctx, name, seg(p[5]));
           if (n === 5 && p[4] === 'stats') return v2Stats(ctx, name);
+          if (n === 5 && p[4] === 'config') return v2Config(ctx, name);
+          if (n === 7 && p[4] === 'versions' && p[6] === 'config') return v2Config(ctx, name, seg(p[5]));
           if (n === 7 && p[4] === 'versions' && p[6] === 'stats') return v2Stats(ctx, name, seg(p[5]));
         }
       } else if (b === 'health' && n === 4 && method === 'GET') {

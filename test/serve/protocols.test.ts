@@ -406,6 +406,29 @@ describe('operations endpoints', () => {
     assert.ok(m.success >= 5);
   });
 
+  test("model configuration extension: Triton's model-config JSON of a version", async () => {
+    const r = await call(`${server.url}/v2/models/dense/config`);
+    assert.equal(r.status, 200, r.body.toString());
+    const c = r.json();
+    assert.equal(c.name, 'dense');
+    assert.equal(c.max_batch_size, 32);
+    assert.deepEqual(c.input, [{ name: inName, data_type: 'TYPE_FP32', dims: [4] }]);
+    assert.deepEqual(c.output, [{ name: outName, data_type: 'TYPE_FP32', dims: [3] }]);
+    assert.deepEqual(c.dynamic_batching.default_queue_policy, {
+      timeout_action: 'REJECT',
+      default_timeout_microseconds: 30_000_000,
+      max_queue_size: 1024,
+    });
+    assert.deepEqual(c.version_policy, { latest: { num_versions: 1 } });
+    assert.deepEqual(c.instance_group, [{ name: 'dense_0', kind: 'KIND_CPU', count: 1 }]);
+    const nb = (await call(`${server.url}/v2/models/dense_nb/versions/1/config`)).json();
+    assert.equal(nb.max_batch_size, 0);
+    assert.deepEqual(nb.input[0].dims, [-1, 4]);
+    assert.equal(nb.dynamic_batching, undefined);
+    assert.equal((await call(`${server.url}/v2/models/nope/config`)).status, 404);
+    assert.ok((await call(`${server.url}/v2`)).json().extensions.includes('model_configuration'));
+  });
+
   test('statistics extension: per-version counts and times, agreeing with the metrics', async () => {
     const good = await call(`${server.url}/v2/models/dense/infer`, {
       json: { inputs: [{ name: inName, shape: [1, 4], datatype: 'FP32', data: X[0] }] },
