@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { isIP } from 'node:net';
+import zlib from 'node:zlib';
 import { ValueError } from '../tensor/errors.js';
 import { ApiKeys, type Scope } from './auth.js';
 import {
@@ -72,6 +73,40 @@ export interface ModelServer {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+/** Responses at least this long are compressed when the client accepts it (Accept-Encoding). */
+const COMPRESS_MIN_BYTES = 1024;
+
+type Coding = 'gzip' | 'deflate' | 'br';
+/** zlib's one-shot callback form, as gzip / deflate / br share it. */
+type Codec = (
+  buf: Buffer,
+  options: zlib.ZlibOptions & zlib.BrotliOptions,
+  cb: (err: Error | null, out: Buffer) => void,
+) => void;
+
+/** The response coding an Accept-Encoding header prefers among gzip, deflate and br (q > 0), or null. */
+export function acceptedCoding(header: string | undefined): Coding | null {
+  if (!header) return null;
+  let best: Coding | null = null;
+  let bestQ = 0;
+  for (const part of header.split(',')) {
+    const [token = '', ...params] = part.trim().toLowerCase().split(';');
+    let q = 1;
+    for (const p of params) {
+      const [k, v] = p.trim().split('=');
+      if (k === 'q') q = Number(v);
+    }
+    if (!(q > 0)) continue;
+    const coding =
+      token === 'gzip' || token === 'x-gzip' ? 'gzip' : token === 'deflate' || token === 'br' ? token : null;
+    // equal weights: the first listed wins
+    if (coding && q > bestQ) {
+      best = coding;
+      bestQ = q;
+    }
+  }
+  return best;
+}
 const JSON_TYPE = 'application/json';
 const EMPTY = Buffer.alloc(0);
 
@@ -173,6 +208,26 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
     };
     if (extra) Object.assign(headers, extra);
     if (closing) headers.Connection = 'close';
+    const coding =
+      (headers['Content-Length'] as number) >= COMPRESS_MIN_BYTES
+        ? acceptedCoding(ctx.req.headers['accept-encoding'])
+        : null;
+    if (coding) {
+      // off the event loop (libuv's pool); the client may be gone by the time it is done
+      const compress: Codec = coding === 'gzip' ? zlib.gzip : coding === 'deflate' ? zlib.deflate : zlib.brotliCompress;
+      compress(typeof body === 'string' ? Buffer.from(body) : body, {}, (err, out) => {
+        if (res.writableEnded || res.destroyed) return done(ctx);
+        if (!err) {
+          headers['Content-Encoding'] = coding;
+          headers['Content-Length'] = out.length;
+          headers.Vary = 'Accept-Encoding';
+        }
+        res.writeHead(status, headers);
+        res.end(err ? body : out);
+        done(ctx);
+      });
+      return;
+    }
     res.writeHead(status, headers);
     res.end(body);
     done(ctx);
@@ -238,10 +293,52 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
     });
     req.on('end', () => {
       if (over) return;
-      cb(chunks ? Buffer.concat(chunks, size) : (first ?? EMPTY));
+      const raw = chunks ? Buffer.concat(chunks, size) : (first ?? EMPTY);
+      const enc = req.headers['content-encoding']?.trim().toLowerCase();
+      if (enc === undefined || enc === '' || enc === 'identity') return cb(raw);
+      inflate(ctx, enc, raw, cb);
     });
     req.on('error', (e) => {
       if (!over) fail(ctx, new HttpError(400, `reading the request body failed: ${e.message}`));
+    });
+  }
+
+  /**
+   * A body sent with Content-Encoding gzip, deflate or br, decompressed off the event loop and
+   * held to the body limit (a small body that inflates past it is a 413, not a server's memory).
+   * Inference-Header-Content-Length then counts the decompressed bytes, as in Triton.
+   */
+  function inflate(ctx: Ctx, enc: string, raw: Buffer, cb: (body: Buffer) => void): void {
+    const fn: Codec | null =
+      enc === 'gzip' || enc === 'x-gzip'
+        ? zlib.gunzip
+        : enc === 'deflate'
+          ? zlib.inflate
+          : enc === 'br'
+            ? zlib.brotliDecompress
+            : null;
+    if (!fn) {
+      fail(
+        ctx,
+        new HttpError(
+          415,
+          `Content-Encoding ${JSON.stringify(enc)} is not supported; send gzip, deflate, br or none`,
+          'unsupported_encoding',
+        ),
+      );
+      return;
+    }
+    fn(raw, { maxOutputLength: maxBody }, (err, out) => {
+      if (!err) return cb(out);
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+        ctx.res.shouldKeepAlive = false;
+        fail(
+          ctx,
+          new HttpError(413, `request body inflates past the limit of ${maxBody} bytes`, 'too_large', {
+            Connection: 'close',
+          }),
+        );
+      } else fail(ctx, new HttpError(400, `request body is not valid ${enc} data: ${err.message}`));
     });
   }
 
