@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { isIP } from 'node:net';
-import zlib from 'node:zlib';
 import { ValueError } from '../tensor/errors.js';
 import { ApiKeys, type Scope } from './auth.js';
 import {
@@ -21,6 +20,7 @@ import {
   topClasses,
   v2Datatype,
 } from './codec.js';
+import { acceptedCoding, COMPRESS_MIN_BYTES, compressor, decompressor } from './compression.js';
 import { HttpError } from './errors.js';
 import { parseJsonFast } from './json.js';
 import { Metrics } from './metrics.js';
@@ -73,40 +73,6 @@ export interface ModelServer {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-/** Responses at least this long are compressed when the client accepts it (Accept-Encoding). */
-const COMPRESS_MIN_BYTES = 1024;
-
-type Coding = 'gzip' | 'deflate' | 'br';
-/** zlib's one-shot callback form, as gzip / deflate / br share it. */
-type Codec = (
-  buf: Buffer,
-  options: zlib.ZlibOptions & zlib.BrotliOptions,
-  cb: (err: Error | null, out: Buffer) => void,
-) => void;
-
-/** The response coding an Accept-Encoding header prefers among gzip, deflate and br (q > 0), or null. */
-export function acceptedCoding(header: string | undefined): Coding | null {
-  if (!header) return null;
-  let best: Coding | null = null;
-  let bestQ = 0;
-  for (const part of header.split(',')) {
-    const [token = '', ...params] = part.trim().toLowerCase().split(';');
-    let q = 1;
-    for (const p of params) {
-      const [k, v] = p.trim().split('=');
-      if (k === 'q') q = Number(v);
-    }
-    if (!(q > 0)) continue;
-    const coding =
-      token === 'gzip' || token === 'x-gzip' ? 'gzip' : token === 'deflate' || token === 'br' ? token : null;
-    // equal weights: the first listed wins
-    if (coding && q > bestQ) {
-      best = coding;
-      bestQ = q;
-    }
-  }
-  return best;
-}
 const JSON_TYPE = 'application/json';
 const EMPTY = Buffer.alloc(0);
 
@@ -214,8 +180,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
         : null;
     if (coding) {
       // off the event loop (libuv's pool); the client may be gone by the time it is done
-      const compress: Codec = coding === 'gzip' ? zlib.gzip : coding === 'deflate' ? zlib.deflate : zlib.brotliCompress;
-      compress(typeof body === 'string' ? Buffer.from(body) : body, {}, (err, out) => {
+      compressor(coding)(typeof body === 'string' ? Buffer.from(body) : body, {}, (err, out) => {
         if (res.writableEnded || res.destroyed) return done(ctx);
         if (!err) {
           headers['Content-Encoding'] = coding;
@@ -309,14 +274,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
    * Inference-Header-Content-Length then counts the decompressed bytes, as in Triton.
    */
   function inflate(ctx: Ctx, enc: string, raw: Buffer, cb: (body: Buffer) => void): void {
-    const fn: Codec | null =
-      enc === 'gzip' || enc === 'x-gzip'
-        ? zlib.gunzip
-        : enc === 'deflate'
-          ? zlib.inflate
-          : enc === 'br'
-            ? zlib.brotliDecompress
-            : null;
+    const fn = decompressor(enc);
     if (!fn) {
       fail(
         ctx,

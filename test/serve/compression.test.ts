@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import zlib from 'node:zlib';
-import { acceptedCoding, type ModelServer, startServer } from '../../src/serve/server.js';
+import { acceptedCoding } from '../../src/serve/compression.js';
+import { type ModelServer, startServer } from '../../src/serve/server.js';
 import { addToy, TOY_RUNNER, toyBody } from './toy.js';
 import { call, SILENT, tempRepo } from './util.js';
 
