@@ -18,10 +18,11 @@ export class VersionMetrics {
   failure = new Map<string, number>();
   /** Time of the failed requests, µs (from arrival to the error answer). */
   failureUs = 0;
-  /** Requests that went through an execution (the queue's count), and when the last one succeeded (ms since the epoch; 0: none yet). */
+  /** Requests that went through an execution (the queue's count). */
   executedRequests = 0;
+  /** When the last request succeeded, ms since the epoch (0: none yet). */
   lastInferenceMs = 0;
-  /** Executions by exact batch size (rows). */
+  /** Executions by exact batch size (rows): the batch-size histogram and the stats' batch_stats. */
   readonly batchSizes = new Map<number, BatchSizeStat>();
   inferences = 0;
   executions = 0;
@@ -30,8 +31,6 @@ export class VersionMetrics {
   queueUs = 0;
   computeUs = 0;
   totalUs = 0;
-  readonly batchHist = new Array<number>(BATCH_BUCKETS.length + 1).fill(0);
-  batchSum = 0;
   readonly latencyHist = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
   /** Reads the current queue depth (rows) of the version. */
   queueDepth: () => number = () => 0;
@@ -70,10 +69,6 @@ export class VersionMetrics {
     this.inferences += rows;
     this.queueUs += queueUs;
     this.computeUs += computeUs * requests;
-    this.batchSum += rows;
-    let i = 0;
-    while (i < BATCH_BUCKETS.length && rows > (BATCH_BUCKETS[i] as number)) i++;
-    this.batchHist[i]!++;
   }
 }
 
@@ -158,14 +153,13 @@ export class Metrics {
     });
     family('tessera_batch_size', 'histogram', 'Rows per model execution', (m) => {
       const rows: string[] = [];
-      let acc = 0;
-      BATCH_BUCKETS.forEach((b, i) => {
-        acc += m.batchHist[i] as number;
+      for (const b of BATCH_BUCKETS) {
+        let acc = 0;
+        for (const [size, s] of m.batchSizes) if (size <= b) acc += s.count;
         rows.push(`tessera_batch_size_bucket${lbl(m, `,le="${b}"`)} ${acc}`);
-      });
-      acc += m.batchHist[BATCH_BUCKETS.length] as number;
-      rows.push(`tessera_batch_size_bucket${lbl(m, ',le="+Inf"')} ${acc}`);
-      rows.push(`tessera_batch_size_sum${lbl(m)} ${m.batchSum}`);
+      }
+      rows.push(`tessera_batch_size_bucket${lbl(m, ',le="+Inf"')} ${m.executions}`);
+      rows.push(`tessera_batch_size_sum${lbl(m)} ${m.inferences}`);
       rows.push(`tessera_batch_size_count${lbl(m)} ${m.executions}`);
       return rows;
     });
