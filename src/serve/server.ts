@@ -574,10 +574,14 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
    */
   function v2Stats(ctx: Ctx, name?: string, version?: string): void {
     auth(ctx, 'metrics');
-    const entries = name === undefined ? [...repo.models.values()] : [repo.models.get(name)];
-    if (entries[0] === undefined) throw new HttpError(404, `unknown model '${name}'`);
+    let entries = [...repo.models.values()];
+    if (name !== undefined) {
+      const entry = repo.models.get(name);
+      if (!entry) throw new HttpError(404, `unknown model '${name}'`);
+      entries = [entry];
+    }
     const list: ModelVersion[] = [];
-    for (const e of entries as NonNullable<(typeof entries)[number]>[]) {
+    for (const e of entries) {
       for (const v of e.versions.values()) {
         if (version !== undefined ? String(v.version) === version : v.state === 'ready' || v.state === 'draining')
           list.push(v);

@@ -479,6 +479,17 @@ describe('operations endpoints', () => {
     assert.ok((await call(`${server.url}/v2`)).json().extensions.includes('statistics'));
   });
 
+  test('statistics of a repository without models: an empty list, not a 404', async () => {
+    const empty = await startServer({ modelRepository: tempRepo(), port: 0, ...SILENT });
+    try {
+      const r = await call(`${empty.url}/v2/models/stats`);
+      assert.equal(r.status, 200, r.body.toString());
+      assert.deepEqual(r.json(), { model_stats: [] });
+    } finally {
+      await empty.close();
+    }
+  });
+
   test('/docs is an OpenAPI document listing the endpoints', async () => {
     const r = await call(`${server.url}/docs`);
     assert.equal(r.status, 200);
