@@ -30,6 +30,12 @@ export interface Limits {
 }
 
 const V2_OF: Record<ServingDType, string> = { float32: 'FP32', int32: 'INT32', bool: 'BOOL', string: 'BYTES' };
+const TRITON_OF: Record<ServingDType, string> = {
+  float32: 'TYPE_FP32',
+  int32: 'TYPE_INT32',
+  bool: 'TYPE_BOOL',
+  string: 'TYPE_STRING',
+};
 const TF_OF: Record<ServingDType, string> = {
   float32: 'DT_FLOAT',
   int32: 'DT_INT32',
@@ -81,6 +87,11 @@ export function v2Datatype(dtype: ServingDType): string {
 
 export function tfDatatype(dtype: ServingDType): string {
   return TF_OF[dtype];
+}
+
+/** Triton's model-config data type (the model configuration extension). */
+export function tritonDatatype(dtype: ServingDType): string {
+  return TRITON_OF[dtype];
 }
 
 /** Bytes per element on the wire (binary extension). */

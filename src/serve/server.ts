@@ -18,6 +18,7 @@ import {
   type Limits,
   tfDatatype,
   topClasses,
+  tritonDatatype,
   v2Datatype,
 } from './codec.js';
 import { acceptedCoding, COMPRESS_MIN_BYTES, compressor, decompressor } from './compression.js';
@@ -524,10 +525,9 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
     auth(ctx, 'infer');
     const mv = repo.resolve(name, version);
     const c = mv.config;
-    const tritonType = { float32: 'TYPE_FP32', int32: 'TYPE_INT32', bool: 'TYPE_BOOL', string: 'TYPE_STRING' } as const;
     const tensor = (s: TensorSpec) => ({
       name: s.name,
-      data_type: tritonType[s.dtype],
+      data_type: tritonDatatype(s.dtype),
       dims: (mv.batched ? s.shape.slice(1) : s.shape).map((d) => d ?? -1),
     });
     const policy = c.versionPolicy;
