@@ -1,7 +1,11 @@
 /**
  * `npm run bench:serve`: Tessera's model server vs a hand-rolled fastify + onnxruntime-node server,
- * both serving the seed MNIST CNN (same weights; the peer's ONNX is exported by PyTorch), under
- * autocannon on loopback at 1, 16 and 64 clients: JSON and binary bodies, batching on and off.
+ * both serving the seed MNIST CNN (same weights; the peer's ONNX is exported by PyTorch), on
+ * loopback at 1, 16 and 64 clients: JSON and binary bodies, batching on and off.
+ * Every case runs under two load generators, each with its own table and targets: autocannon (JS, in
+ * this process: 20-35 us of CPU per request at 64 clients, a fifth of this 2-core machine taken from
+ * the server under test) and wrk (C, one thread, Debian's `wrk`; skipped when not installed), which
+ * takes less of the cores the server runs on, nearer to clients on other machines.
  * Prints requests/s, p50 and p99 per run, the server's CPU time per request (Linux: all its threads,
  * from /proc) and the load generator's, the ratios to the peer's best at the same client count, and
  * the issue's targets. A no-op node:http server (bench/serve-ceiling.ts: reads the body, answers a
@@ -15,11 +19,11 @@
  * At the most clients, tessera (batching) and every peer configuration also take the same tensor
  * written as numpy clients write it (float32 values in full, 17 digits): not a target, a figure.
  * Bounded: every run lasts DURATION s after a 1 s warm-up; all servers run side by side and the cases
- * are interleaved in ROUNDS rounds, medians reported (about 11 minutes in all).
+ * are interleaved in ROUNDS rounds, medians reported (about 11 minutes per load generator).
  *
  * env: BENCH_SERVE_DURATION (s per run, default 2), BENCH_SERVE_ROUNDS (interleaved rounds, medians
  * reported; default 5), BENCH_SERVE_CLIENTS (default "1,16,64"),
- * BENCH_SERVE_PEER=0 skips the peer.
+ * BENCH_SERVE_LOADGEN (default "autocannon,wrk"), BENCH_SERVE_PEER=0 skips the peer.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -44,6 +48,7 @@ const INLINE = 'tessera (inlineWhenIdle)';
 const here = new URL('.', import.meta.url);
 
 interface Row {
+  gen: Generator;
   server: string;
   body: string;
   batching: string;
@@ -54,7 +59,7 @@ interface Row {
   errors: number;
   /** Server CPU time per request, µs (all threads); NaN where /proc is unavailable. */
   cpuUs: number;
-  /** The load generator's (autocannon, in this process) CPU time per request, µs. */
+  /** The load generator's CPU time per request, µs. */
   genUs: number;
 }
 
@@ -96,28 +101,134 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await done;
 }
 
+/** The load generators: autocannon (JS, in this process) and wrk (C, Debian's `wrk`) where installed. */
+type Generator = 'autocannon' | 'wrk';
+const GENERATORS: Generator[] = (process.env.BENCH_SERVE_LOADGEN ?? 'autocannon,wrk')
+  .split(',')
+  .map((g) => g.trim() as Generator)
+  .filter((g) => {
+    if (g !== 'autocannon' && g !== 'wrk') throw new Error(`BENCH_SERVE_LOADGEN: unknown load generator '${g}'`);
+    if (g === 'wrk' && spawnSync('wrk', ['--version']).error) {
+      console.error('wrk is not installed (Debian package wrk): the runs use autocannon only');
+      return false;
+    }
+    return true;
+  });
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  /** Requests completed in the measured run. */
+  total: number;
+  /** The load generator's CPU time in the measured run, ms. */
+  genMs: number;
+}
+
+async function autocannonRun(
+  url: string,
+  body: Buffer | string,
+  headers: Record<string, string>,
+  clients: number,
+  duration: number,
+): Promise<LoadResult> {
+  const g0 = process.cpuUsage();
+  const r = await autocannon({ url, method: 'POST', body, headers, connections: clients, duration });
+  const g = process.cpuUsage(g0);
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.non2xx + r.timeouts,
+    total: r.requests.total,
+    genMs: (g.user + g.system) / 1000,
+  };
+}
+
+/** wrk's durations ("812.00us", "1.20ms", "2.01s") in ms. */
+function wrkMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text);
+  if (!m) throw new Error(`wrk: unexpected latency '${text}'`);
+  const scale = { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[m[2] as 'us' | 'ms' | 's' | 'm'];
+  return Number(m[1]) * scale;
+}
+
+const wrkScripts = new Map<Buffer | string, string>();
+/** One wrk thread (the least CPU) with `clients` connections; its CPU time from the shell's `times`. */
+function wrkRun(
+  url: string,
+  body: Buffer | string,
+  headers: Record<string, string>,
+  clients: number,
+  duration: number,
+): LoadResult {
+  let script = wrkScripts.get(body);
+  if (!script) {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-wrk-'));
+    writeFileSync(join(dir, 'body'), body);
+    script = join(dir, 'post.lua');
+    const lines = [
+      'wrk.method = "POST"',
+      `local f = io.open(${JSON.stringify(join(dir, 'body'))}, "rb")`,
+      'wrk.body = f:read("*a")',
+      'f:close()',
+      ...Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`),
+    ];
+    writeFileSync(script, `${lines.join('\n')}\n`);
+    wrkScripts.set(body, script);
+  }
+  const r = spawnSync(
+    'bash',
+    ['-c', 'wrk "$@" && times', 'wrk', '-t1', `-c${clients}`, `-d${duration}s`, '--latency', '-s', script, url],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`wrk failed (${r.status}): ${r.stderr}${r.stdout}`);
+  const out = r.stdout;
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0);
+  const total = num(/(\d+) requests in/);
+  const errors =
+    num(/Non-2xx or 3xx responses: (\d+)/) +
+    [...(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out) ?? [])]
+      .slice(1)
+      .reduce((a, n) => a + Number(n), 0);
+  const pct = (p: number) => {
+    const m = new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out);
+    return m ? wrkMs(m[1] as string) : Number.NaN;
+  };
+  // `times` prints the shell's user and system time, then its children's: "0m1.234s 0m0.567s".
+  const times = [...out.matchAll(/(\d+)m([\d.]+)s/g)].slice(-2).map((m) => (Number(m[1]) * 60 + Number(m[2])) * 1000);
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50: pct(50),
+    p99: pct(99),
+    errors,
+    total,
+    genMs: (times[0] ?? Number.NaN) + (times[1] ?? Number.NaN),
+  };
+}
+
 async function load(
+  gen: Generator,
   url: string,
   body: Buffer | string,
   headers: Record<string, string>,
   clients: number,
   pid: number | undefined,
 ) {
+  const run = gen === 'wrk' ? wrkRun : autocannonRun;
   // Warm-up, then the measured run.
-  await autocannon({ url, method: 'POST', body, headers, connections: clients, duration: 1 });
+  await run(url, body, headers, clients, 1);
   const c0 = cpuMs(pid);
-  const g0 = process.cpuUsage();
-  const r = await autocannon({ url, method: 'POST', body, headers, connections: clients, duration: DURATION });
-  const cpuUs = ((cpuMs(pid) - c0) * 1000) / Math.max(1, r.requests.total);
-  const g = process.cpuUsage(g0);
-  const genUs = (g.user + g.system) / Math.max(1, r.requests.total);
+  const r = await run(url, body, headers, clients, DURATION);
+  const n = Math.max(1, r.total);
   return {
-    genUs,
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.non2xx + r.timeouts,
-    cpuUs,
+    genUs: (r.genMs * 1000) / n,
+    rps: r.rps,
+    p50: r.p50,
+    p99: r.p99,
+    errors: r.errors,
+    cpuUs: ((cpuMs(pid) - c0) * 1000) / n,
   };
 }
 
@@ -163,14 +274,14 @@ async function main(): Promise<void> {
     'Content-Type': 'application/octet-stream',
     'Inference-Header-Content-Length': String(header.length),
   };
-  interface Case extends Omit<Row, 'rps' | 'p50' | 'p99' | 'errors' | 'cpuUs' | 'genUs'> {
+  interface Case extends Omit<Row, 'gen' | 'rps' | 'p50' | 'p99' | 'errors' | 'cpuUs' | 'genUs'> {
     url: string;
     payload: Buffer | string;
     headers: Record<string, string>;
     pid: number | undefined;
     runs: Awaited<ReturnType<typeof load>>[];
   }
-  const cases: Case[] = [];
+  const serverCases: Case[] = [];
   const children: ChildProcess[] = [];
 
   // Tessera, with the V8 heap options `tessera serve` runs with.
@@ -192,7 +303,7 @@ async function main(): Promise<void> {
     ] as const) {
       for (const clients of CLIENTS) {
         const url = `${ours.url}/v2/models/${name}/infer`;
-        cases.push({
+        serverCases.push({
           server: 'tessera',
           body,
           batching,
@@ -209,7 +320,7 @@ async function main(): Promise<void> {
 
   // Opted in to running lone requests on the HTTP thread (config.json inlineWhenIdle).
   for (const clients of CLIENTS) {
-    cases.push({
+    serverCases.push({
       server: INLINE,
       body: 'JSON',
       batching: 'on',
@@ -223,7 +334,7 @@ async function main(): Promise<void> {
   }
 
   const hi = Math.max(...CLIENTS);
-  cases.push({
+  serverCases.push({
     server: 'tessera',
     body: FULL,
     batching: 'on',
@@ -304,7 +415,7 @@ async function main(): Promise<void> {
           [FULL, fullBody, [hi]],
         ] as const) {
           for (const clients of clientCounts) {
-            cases.push({
+            serverCases.push({
               server: label,
               body,
               batching: batching === 'on' ? 'naive 2ms' : 'off',
@@ -325,7 +436,7 @@ async function main(): Promise<void> {
   const ceiling = await startChild([new URL('serve-ceiling.ts', here).pathname]);
   children.push(ceiling.child);
   for (const clients of CLIENTS) {
-    cases.push({
+    serverCases.push({
       server: 'node:http no-op (ceiling)',
       body: 'JSON',
       batching: '-',
@@ -338,6 +449,10 @@ async function main(): Promise<void> {
     });
   }
 
+  // Every case under each load generator.
+  const cases = serverCases.flatMap((c) => GENERATORS.map((gen) => ({ ...c, gen, runs: [] as Case['runs'] })));
+  type GenCase = (typeof cases)[number];
+
   // Rounds: every case once per round, interleaved, so a busy spell on a shared machine hits all
   // servers alike; the table gives each case's medians.
   // Each round starts at a different case, so that no case always runs first after a server has
@@ -345,11 +460,11 @@ async function main(): Promise<void> {
   for (let round = 1; round <= ROUNDS; round++) {
     const shift = Math.floor(((round - 1) * cases.length) / ROUNDS);
     for (let k = 0; k < cases.length; k++) {
-      const c = cases[(k + shift) % cases.length] as Case;
-      const r = await load(c.url, c.payload, c.headers, c.clients, c.pid);
+      const c = cases[(k + shift) % cases.length] as GenCase;
+      const r = await load(c.gen, c.url, c.payload, c.headers, c.clients, c.pid);
       c.runs.push(r);
       console.error(
-        `round ${round}: ${c.server} ${c.body} batching ${c.batching} ${c.clients} clients: ${Math.round(r.rps)} req/s p99 ${r.p99} ms`,
+        `round ${round}: ${c.gen}: ${c.server} ${c.body} batching ${c.batching} ${c.clients} clients: ${Math.round(r.rps)} req/s p99 ${ms(r.p99)} ms`,
       );
     }
   }
@@ -359,7 +474,8 @@ async function main(): Promise<void> {
     const m = v.length >> 1;
     return v.length % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
   };
-  const rows: Row[] = cases.map(({ server, body, batching, clients, runs }) => ({
+  const rows: Row[] = cases.map(({ gen, server, body, batching, clients, runs }) => ({
+    gen,
     server,
     body,
     batching,
@@ -372,76 +488,80 @@ async function main(): Promise<void> {
     genUs: median(runs.map((r) => r.genUs)),
   }));
 
-  // Table.
-  const peerBest = (clients: number, body = 'JSON') =>
-    Math.max(
-      0,
-      ...rows
-        .filter((r) => r.server.startsWith('fastify+ort') && r.clients === clients && r.body === body)
-        .map((r) => r.rps),
-    );
-  console.log(
-    '\n| server | body | batching | clients | req/s | p50 ms | p99 ms | errors | server CPU µs/req | load generator CPU µs/req | vs peer best |',
-  );
-  console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of rows) {
-    const best = peerBest(r.clients, r.body === FULL ? FULL : 'JSON');
-    const ratio = best > 0 ? `${(r.rps / best).toFixed(2)}x` : '-';
-    const cpu = Number.isFinite(r.cpuUs) ? String(Math.round(r.cpuUs)) : '-';
+  // A table and the targets per load generator.
+  for (const gen of GENERATORS) {
+    const genRows = rows.filter((r) => r.gen === gen);
+    const genCases = cases.filter((c) => c.gen === gen);
+    const peerBest = (clients: number, body = 'JSON') =>
+      Math.max(
+        0,
+        ...genRows
+          .filter((r) => r.server.startsWith('fastify+ort') && r.clients === clients && r.body === body)
+          .map((r) => r.rps),
+      );
     console.log(
-      `| ${r.server} | ${r.body} | ${r.batching} | ${r.clients} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${cpu} | ${Math.round(r.genUs)} | ${ratio} |`,
+      `\nload generator: ${gen}${gen === 'wrk' ? ' (C, one thread)' : ' (JS, in the bench process)'}\n\n| server | body | batching | clients | req/s | p50 ms | p99 ms | errors | server CPU µs/req | load generator CPU µs/req | vs peer best |`,
     );
-  }
-  // The issue's targets.
-  const oursAt = (body: string, clients: number) =>
-    rows.find((r) => r.server === 'tessera' && r.body === body && r.batching === 'on' && r.clients === clients);
-  const best = peerBest(hi);
-  const json = oursAt('JSON', hi);
-  const bin = oursAt('binary', hi);
-  const one = oursAt('JSON', 1);
-  const oneInline = rows.find((r) => r.server === INLINE && r.clients === 1);
-  const peerOne = peerBest(1);
-  if (best > 0 && json && bin) {
-    const ok = (b: boolean) => (b ? 'met' : 'NOT met');
-    console.log(
-      `\ntargets at ${hi} clients: JSON ${Math.round(json.rps)} req/s = ${(json.rps / best).toFixed(2)}x the peer's best ${Math.round(best)} (target 2x: ${ok(json.rps >= 2 * best)}), p99 ${json.p99} ms (target < 50: ${ok(json.p99 < 50)}); binary ${Math.round(bin.rps)} req/s (target above JSON: ${ok(bin.rps > json.rps)})`,
-    );
-    const ceil = rows.find((r) => r.server.startsWith('node:http') && r.clients === hi);
-    if (ceil)
+    console.log('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of genRows) {
+      const best = peerBest(r.clients, r.body === FULL ? FULL : 'JSON');
+      const ratio = best > 0 ? `${(r.rps / best).toFixed(2)}x` : '-';
+      const cpu = Number.isFinite(r.cpuUs) ? String(Math.round(r.cpuUs)) : '-';
       console.log(
-        `ceiling at ${hi} clients: node:http answering without parsing or inference ${Math.round(ceil.rps)} req/s = ${(ceil.rps / best).toFixed(2)}x the peer's best; 2x the peer would need ${Math.round(2 * best)} req/s`,
+        `| ${r.server} | ${r.body} | ${r.batching} | ${r.clients} | ${Math.round(r.rps)} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.errors} | ${cpu} | ${Math.round(r.genUs)} | ${ratio} |`,
       );
-    if (one && peerOne > 0)
+    }
+    // The issue's targets.
+    const oursAt = (body: string, clients: number) =>
+      genRows.find((r) => r.server === 'tessera' && r.body === body && r.batching === 'on' && r.clients === clients);
+    const best = peerBest(hi);
+    const json = oursAt('JSON', hi);
+    const bin = oursAt('binary', hi);
+    const one = oursAt('JSON', 1);
+    const oneInline = genRows.find((r) => r.server === INLINE && r.clients === 1);
+    const peerOne = peerBest(1);
+    if (best > 0 && json && bin) {
+      const ok = (b: boolean) => (b ? 'met' : 'NOT met');
       console.log(
-        `target at 1 client: JSON ${Math.round(one.rps)} req/s vs the peer's best ${Math.round(peerOne)} (no slower: ${ok(one.rps >= peerOne)})${oneInline ? `; opted in to inlineWhenIdle ${Math.round(oneInline.rps)} req/s = ${(oneInline.rps / peerOne).toFixed(2)}x (${ok(oneInline.rps >= peerOne)})` : ''}`,
+        `\ntargets (${gen}) at ${hi} clients: JSON ${Math.round(json.rps)} req/s = ${(json.rps / best).toFixed(2)}x the peer's best ${Math.round(best)} (target 2x: ${ok(json.rps >= 2 * best)}), p99 ${ms(json.p99)} ms (target < 50: ${ok(json.p99 < 50)}); binary ${Math.round(bin.rps)} req/s (target above JSON: ${ok(bin.rps > json.rps)})`,
       );
-    // Paired within each round (the machine's speed drifts between rounds): our JSON figure over
-    // the peer's best in the same round; the median and the range of those ratios.
-    const paired = (clients: number, server = 'tessera') => {
-      const mine = cases.find(
-        (c) => c.server === server && c.body === 'JSON' && c.batching === 'on' && c.clients === clients,
-      );
-      const theirs = cases.filter(
-        (c) => c.server.startsWith('fastify+ort') && c.body === 'JSON' && c.clients === clients,
-      );
-      if (!mine || theirs.length === 0) return '';
-      const ratios = mine.runs.map(
-        (r, i) => r.rps / Math.max(...theirs.map((c) => (c.runs[i] as (typeof c.runs)[number]).rps)),
-      );
-      return `${median(ratios).toFixed(2)}x (rounds ${[...ratios]
-        .sort((a, b) => a - b)
-        .map((x) => x.toFixed(2))
-        .join(', ')})`;
-    };
-    console.log(
-      `paired per round, JSON vs the peer's best: ${hi} clients ${paired(hi)}; 1 client ${paired(1)}; 1 client with inlineWhenIdle ${paired(1, INLINE)}`,
-    );
-    const full = oursAt(FULL, hi);
-    const fullBest = peerBest(hi, FULL);
-    if (full && fullBest > 0)
+      const ceil = genRows.find((r) => r.server.startsWith('node:http') && r.clients === hi);
+      if (ceil)
+        console.log(
+          `ceiling at ${hi} clients: node:http answering without parsing or inference ${Math.round(ceil.rps)} req/s = ${(ceil.rps / best).toFixed(2)}x the peer's best; 2x the peer would need ${Math.round(2 * best)} req/s`,
+        );
+      if (one && peerOne > 0)
+        console.log(
+          `target at 1 client: JSON ${Math.round(one.rps)} req/s vs the peer's best ${Math.round(peerOne)} (no slower: ${ok(one.rps >= peerOne)})${oneInline ? `; opted in to inlineWhenIdle ${Math.round(oneInline.rps)} req/s = ${(oneInline.rps / peerOne).toFixed(2)}x (${ok(oneInline.rps >= peerOne)})` : ''}`,
+        );
+      // Paired within each round (the machine's speed drifts between rounds): our JSON figure over
+      // the peer's best in the same round; the median and the range of those ratios.
+      const paired = (clients: number, server = 'tessera') => {
+        const mine = genCases.find(
+          (c) => c.server === server && c.body === 'JSON' && c.batching === 'on' && c.clients === clients,
+        );
+        const theirs = genCases.filter(
+          (c) => c.server.startsWith('fastify+ort') && c.body === 'JSON' && c.clients === clients,
+        );
+        if (!mine || theirs.length === 0) return '';
+        const ratios = mine.runs.map(
+          (r, i) => r.rps / Math.max(...theirs.map((c) => (c.runs[i] as (typeof c.runs)[number]).rps)),
+        );
+        return `${median(ratios).toFixed(2)}x (rounds ${[...ratios]
+          .sort((a, b) => a - b)
+          .map((x) => x.toFixed(2))
+          .join(', ')})`;
+      };
       console.log(
-        `not a target, the bodies numpy clients send (the same tensor, float32 values in full): ${hi} clients ${Math.round(full.rps)} req/s = ${(full.rps / fullBest).toFixed(2)}x the peer's best ${Math.round(fullBest)}`,
+        `paired per round, JSON vs the peer's best: ${hi} clients ${paired(hi)}; 1 client ${paired(1)}; 1 client with inlineWhenIdle ${paired(1, INLINE)}`,
       );
+      const full = oursAt(FULL, hi);
+      const fullBest = peerBest(hi, FULL);
+      if (full && fullBest > 0)
+        console.log(
+          `not a target, the bodies numpy clients send (the same tensor, float32 values in full): ${hi} clients ${Math.round(full.rps)} req/s = ${(full.rps / fullBest).toFixed(2)}x the peer's best ${Math.round(fullBest)}`,
+        );
+    }
   }
   const load1 = loadavg()[0] as number;
   console.log(
@@ -450,6 +570,11 @@ async function main(): Promise<void> {
   console.log(
     `(medians of ${ROUNDS} interleaved rounds, ${DURATION} s per run after a 1 s warm-up; whole bench ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
   );
+}
+
+/** Latency in ms for the tables: autocannon's are whole ms, wrk's finer. */
+function ms(x: number): string {
+  return String(Math.round(x * 100) / 100);
 }
 
 function reshape(flat: number[], shape: readonly number[]): unknown {
