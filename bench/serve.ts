@@ -26,7 +26,7 @@
  * BENCH_SERVE_LOADGEN (default "autocannon,wrk"), BENCH_SERVE_PEER=0 skips the peer.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -154,7 +154,9 @@ function wrkMs(text: string): number {
   return Number(m[1]) * scale;
 }
 
+/** wrk's request scripts (one per body) and their bodies, in a folder removed at exit. */
 const wrkScripts = new Map<Buffer | string, string>();
+let wrkDir: string | undefined;
 /** One wrk thread (the least CPU) with `clients` connections; its CPU time from the shell's `times`. */
 function wrkRun(
   url: string,
@@ -165,12 +167,17 @@ function wrkRun(
 ): LoadResult {
   let script = wrkScripts.get(body);
   if (!script) {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-wrk-'));
-    writeFileSync(join(dir, 'body'), body);
-    script = join(dir, 'post.lua');
+    if (!wrkDir) {
+      const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-wrk-'));
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      wrkDir = dir;
+    }
+    const n = wrkScripts.size;
+    writeFileSync(join(wrkDir, `body${n}`), body);
+    script = join(wrkDir, `post${n}.lua`);
     const lines = [
       'wrk.method = "POST"',
-      `local f = io.open(${JSON.stringify(join(dir, 'body'))}, "rb")`,
+      `local f = io.open(${JSON.stringify(join(wrkDir, `body${n}`))}, "rb")`,
       'wrk.body = f:read("*a")',
       'f:close()',
       ...Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`),
