@@ -39,20 +39,25 @@ inline bool text_to_double(const char* first, const char* last, double* v) {
   return stop == text.c_str() + text.size() && errno != ERANGE;
 #endif
 }
-}  // namespace
 
-// Reads numbers from b[start] (just after '[' and whitespace) into out, nested arrays (up to
-// maxDepth levels in all, 1: none) flattened in row-major order ([[1, 2], [3]] gives 1, 2, 3, as
-// the codec flattens KServe's nested "data"); an array nested deeper stops the scan (status 0).
-// Returns how many; *end and *status tell where and why it stopped: 1 at the closing ']' of the
-// outer array (end just past it), 0 at an element the fast path does not take (end at its first
-// byte), 2 when out is full (end at the element), -1 on a syntax error. Bytes past len read as 0,
-// which no rule accepts.
-int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int maxDepth,
+// A byte at which every rule below stops (it is not a digit, whitespace, '[', ']', ',', '-', '+',
+// '.', 'e' or 'E'), so the scan never reads past one: '}' ends every request body.
+inline bool is_stopper(uint8_t c) {
+  return !(is_digit(c) || is_ws(c) || c == '[' || c == ']' || c == ',' || c == '-' || c == '+' || c == '.' ||
+           c == 'e' || c == 'E');
+}
+
+// The scan; Checked: every read is bounds-checked (bytes past len read as 0), else the caller has
+// made sure a stopper byte lies at or after start, before len.
+template <bool Checked>
+int64_t scan_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int maxDepth,
                      int64_t* end, int* status) {
   int64_t i = start, k = 0;
   int depth = 1;
-  auto at = [&](int64_t j) -> uint8_t { return j < len ? b[j] : 0; };
+  auto at = [&](int64_t j) -> uint8_t {
+    if constexpr (Checked) return j < len ? b[j] : 0;
+    return b[j];
+  };
   for (;;) {
     // at an element: the start of an array's contents or just after a comma, whitespace skipped
     const int64_t elem = i;
@@ -161,6 +166,25 @@ int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, 
     *end = i;
     return k;
   }
+}
+}  // namespace
+
+// Reads numbers from b[start] (just after '[' and whitespace) into out, nested arrays (up to
+// maxDepth levels in all, 1: none) flattened in row-major order ([[1, 2], [3]] gives 1, 2, 3, as
+// the codec flattens KServe's nested "data"); an array nested deeper stops the scan (status 0).
+// Returns how many; *end and *status tell where and why it stopped: 1 at the closing ']' of the
+// outer array (end just past it), 0 at an element the fast path does not take (end at its first
+// byte), 2 when out is full (end at the element), -1 on a syntax error. Bytes past len read as 0,
+// which no rule accepts.
+int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int maxDepth,
+                     int64_t* end, int* status) {
+  // The last non-whitespace byte of a body is almost always its closing '}': the reads then need no
+  // bounds checks, 1.14-1.22x faster (bench/json.ts bodies, paired).
+  int64_t last = len - 1;
+  while (last >= start && is_ws(b[last])) last--;
+  if (last >= start && is_stopper(b[last]))
+    return scan_numbers<false>(b, len, start, out, cap, maxDepth, end, status);
+  return scan_numbers<true>(b, len, start, out, cap, maxDepth, end, status);
 }
 
 }  // namespace tsr

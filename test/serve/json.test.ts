@@ -1,6 +1,7 @@
 /** The server's fast JSON parser gives exactly JSON.parse's value, or undefined (then JSON.parse decides). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { loadNativeAddon } from '../../src/backend/native.js';
 import { parseJsonFast, setNativeJsonScan } from '../../src/serve/json.js';
 
@@ -275,6 +276,31 @@ test('long fractions, with and without exponents, convert as JSON.parse does, up
     addon.jsonNumbers(Buffer.from(`[${JSON.parse(`"${bad}"`)}1234567890123456]`), 1, out, 0, state, 1);
     assert.equal(state[1], -1, bad);
   }
+});
+
+test('the native scanner reads a body ending in a stopper byte (unchecked) as it reads one without (bounds-checked)', (t) => {
+  const addon = loadNativeAddon();
+  if (!addon) return t.skip('native addon not built');
+  const scan = (text: string) => {
+    const out = new Float64Array(64);
+    const state = new Float64Array(2);
+    const n = addon.jsonNumbers(Buffer.from(text, 'latin1'), 1, out, 0, state, 3);
+    return { n, end: state[0], status: state[1], values: Array.from(out.subarray(0, Math.max(0, n))) };
+  };
+  // the bytes the rules consume, the structural ones, and a few that stop them
+  const piece = fc.constantFrom(...'0123456789-+.eE[], \n'.split(''), '0.15', '12', '1e-3', '}', 'x', '"');
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 40 }), fc.constantFrom('}', '} ', '}\n', 'x', '"'), (parts, tail) => {
+      const text = `[${parts.join('')}`;
+      // the same bytes, then a stopper (the unchecked scan) or not (the checked one, where bytes past
+      // the end read as 0, which no rule takes either): the same numbers, stop and status
+      assert.deepEqual(scan(text + tail), scan(text), text + tail);
+    }),
+    { numRuns: 3000, seed: 11 },
+  );
+  // a whole body: numbers then the object's closing brace
+  const body = scan('[[0.5, 1], [2, -0.25]]}');
+  assert.deepEqual([body.n, body.status, body.values], [4, 1, [0.5, 1, 2, -0.25]]);
 });
 
 test('nested "data" arrays: the native scanner flattens them row-major, anything unusual is left to the generic parser', (t) => {
