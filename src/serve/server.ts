@@ -353,22 +353,17 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
               const i = indices[k] as number;
               const o = outs[i] as OutputTensor;
               const spec = sig[i]!;
+              // the tensor itself, or its rows' top classes (the classification extension) as BYTES
               const top = classes[k] ? topClasses(o, classes[k], mv.batched, mv.config.classLabels?.[spec.name]) : null;
-              if (top) {
-                json += `${k ? ',' : ''}{"name":${JSON.stringify(spec.name)},"datatype":"BYTES","shape":[${top.shape.join(',')}]`;
-                if (bin[k]) {
-                  const b = bytesBinary(top.values);
-                  blobs.push(b);
-                  json += `,"parameters":{"binary_data_size":${b.length}}}`;
-                } else json += `,"data":${JSON.stringify(top.values)}}`;
-                continue;
-              }
-              json += `${k ? ',' : ''}{"name":${JSON.stringify(spec.name)},"datatype":"${v2Datatype(o.dtype)}","shape":[${o.shape.join(',')}]`;
+              const datatype = top ? 'BYTES' : v2Datatype(o.dtype);
+              json += `${k ? ',' : ''}{"name":${JSON.stringify(spec.name)},"datatype":"${datatype}","shape":[${(top ?? o).shape.join(',')}]`;
               if (bin[k]) {
-                const b = Buffer.from(o.data.buffer, o.data.byteOffset, o.data.length * elementBytes(o.dtype));
+                const b = top
+                  ? bytesBinary(top.values)
+                  : Buffer.from(o.data.buffer, o.data.byteOffset, o.data.length * elementBytes(o.dtype));
                 blobs.push(b);
                 json += `,"parameters":{"binary_data_size":${b.length}}}`;
-              } else json += `,"data":${jsonValues(o.data, o.dtype)}}`;
+              } else json += `,"data":${top ? JSON.stringify(top.values) : jsonValues(o.data, o.dtype)}}`;
             }
             json += ']}';
             if (blobs.length === 0) {
