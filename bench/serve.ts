@@ -286,6 +286,10 @@ async function main(): Promise<void> {
     payload: Buffer | string;
     headers: Record<string, string>;
     pid: number | undefined;
+  }
+  /** A case under one load generator, with its runs. */
+  interface GenCase extends Case {
+    gen: Generator;
     runs: Awaited<ReturnType<typeof load>>[];
   }
   const serverCases: Case[] = [];
@@ -319,7 +323,6 @@ async function main(): Promise<void> {
           payload,
           headers,
           pid: ours.child.pid,
-          runs: [],
         });
       }
     }
@@ -336,7 +339,6 @@ async function main(): Promise<void> {
       payload: jsonBody,
       headers: jsonHeaders,
       pid: ours.child.pid,
-      runs: [],
     });
   }
 
@@ -350,7 +352,6 @@ async function main(): Promise<void> {
     payload: fullBody,
     headers: jsonHeaders,
     pid: ours.child.pid,
-    runs: [],
   });
 
   // The hand-rolled peer.
@@ -431,7 +432,6 @@ async function main(): Promise<void> {
               payload,
               headers: jsonHeaders,
               pid: peer.child.pid,
-              runs: [],
             });
           }
         }
@@ -452,13 +452,11 @@ async function main(): Promise<void> {
       payload: jsonBody,
       headers: jsonHeaders,
       pid: ceiling.child.pid,
-      runs: [],
     });
   }
 
   // Every case under each load generator.
-  const cases = serverCases.flatMap((c) => GENERATORS.map((gen) => ({ ...c, gen, runs: [] as Case['runs'] })));
-  type GenCase = (typeof cases)[number];
+  const cases: GenCase[] = serverCases.flatMap((c) => GENERATORS.map((gen) => ({ ...c, gen, runs: [] })));
 
   // Rounds: every case once per round, interleaved, so a busy spell on a shared machine hits all
   // servers alike; the table gives each case's medians.
