@@ -94,7 +94,7 @@ export function openApiDocument(serverVersion: string): Record<string, unknown> 
       title: 'Tessera model server',
       version: serverVersion,
       description:
-        'KServe V2 (Open Inference Protocol) REST with the binary tensor data, model repository, classification and statistics extensions, and TensorFlow Serving REST. Errors are { "error": "..." }. Request bodies may be compressed (Content-Encoding gzip, deflate or br); responses of 1 KB or more are compressed as Accept-Encoding asks. With API keys configured, send Authorization: Bearer <key> or X-API-Key.',
+        'KServe V2 (Open Inference Protocol) REST with the binary tensor data, model repository, classification, statistics and model configuration extensions, and TensorFlow Serving REST. Errors are { "error": "..." }. Request bodies may be compressed (Content-Encoding gzip, deflate or br); responses of 1 KB or more are compressed as Accept-Encoding asks. With API keys configured, send Authorization: Bearer <key> or X-API-Key.',
     },
     components: {
       securitySchemes: {
