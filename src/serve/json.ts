@@ -8,9 +8,10 @@
  * one multiply or divide; anything else goes through Number() on the digits, which is exact too.
  *
  * With the native addon, number arrays are scanned in C++ (native/json.cc), numbers outside the
- * fast path included (std::from_chars). `npm run bench:json` (bench/json.ts), one 28x28 image:
- * 3.7x JSON.parse with two-decimal numbers, 2.2-2.4x with float32 or float64 values printed in
- * full (17 digits), 3.4x for the same nested as numpy's tolist() writes it, 1.9x with integers.
+ * fast path included (16-19 digits through an extended-precision step, the rest std::from_chars).
+ * `npm run bench:json` (bench/json.ts), one 28x28 image: 4.3x JSON.parse with two-decimal numbers,
+ * 2.7-3.0x with float32 or float64 values printed in full (17 digits), 4.5x for the same nested as
+ * numpy's tolist() writes it, 2.0x with integers.
  */
 import { loadNativeAddon } from '../backend/native.js';
 

@@ -278,6 +278,77 @@ test('long fractions, with and without exponents, convert as JSON.parse does, up
   }
 });
 
+/** The exact decimal text of the midpoint between a positive finite double and the next one up. */
+function midpointText(d: number): string {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, d);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const frac = bits & 0xfffffffffffffn;
+  // d = mant * 2^e (normal doubles), the midpoint (2 mant + 1) * 2^(e - 1)
+  const mant = biased === 0 ? frac : frac | (1n << 52n);
+  const e = (biased === 0 ? 1 : biased) - 1075;
+  const odd = 2n * mant + 1n;
+  if (e - 1 >= 0) return String(odd << BigInt(e - 1));
+  // (2 mant + 1) / 2^k = (2 mant + 1) * 5^k / 10^k
+  const k = 1 - e;
+  const digits = String(odd * 5n ** BigInt(k)).padStart(k + 1, '0');
+  return `${digits.slice(0, -k)}.${digits.slice(-k)}`;
+}
+
+/** `text` (a plain decimal) cut to n significant digits, and the same plus one unit in the last place. */
+function cutNear(text: string, n: number): [string, string] {
+  const [int, fracPart = ''] = text.split('.');
+  const all = `${int}${fracPart}`;
+  const lead = all.length - all.replace(/^0+/, '').length;
+  const keep = Math.min(all.length, lead + n);
+  const cut = all.slice(0, keep).padEnd(int!.length, '0');
+  const up = (BigInt(cut) + 1n).toString().padStart(cut.length, '0');
+  const place = (s: string) => {
+    const i = s.length - Math.max(0, keep - int!.length);
+    const whole = s.slice(0, int!.length + s.length - cut.length).replace(/^0+(?=\d)/, '');
+    return i >= s.length || keep <= int!.length ? whole : `${whole}.${s.slice(s.length - (keep - int!.length))}`;
+  };
+  return [place(cut), place(up)];
+}
+
+test('numbers of 16-19 digits next to a midpoint between two doubles convert as JSON.parse does', (t) => {
+  const addon = loadNativeAddon();
+  if (!addon) return t.skip('native addon not built');
+  const out = new Float64Array(1);
+  const state = new Float64Array(2);
+  const convert = (text: string) => {
+    addon.jsonNumbers(Buffer.from(`[${text}]`), 1, out, 0, state, 1);
+    assert.equal(state[1], 1, text);
+    return out[0] as number;
+  };
+  // the halfway cases a 64-bit intermediate cannot settle: the exact midpoint, and its neighbours
+  // 17 to 19 digits long on either side of it, for doubles across the range 1e-27 to 1e27
+  fc.assert(
+    fc.property(
+      fc.double({ min: 1e-27, max: 1e27, noNaN: true }),
+      fc.integer({ min: 16, max: 19 }),
+      fc.boolean(),
+      (d, n, minus) => {
+        const mid = midpointText(d);
+        for (const text of [mid, ...cutNear(mid, n)]) {
+          const signed = minus ? `-${text}` : text;
+          assert.ok(Object.is(convert(signed), JSON.parse(signed)), signed);
+          // as an exponent form too: the digits with the point moved into e-notation
+          const [int, frac = ''] = text.split('.');
+          const expForm = `${minus ? '-' : ''}${`${int}${frac}`.replace(/^0+(?=\d)/, '')}e-${frac.length}`;
+          assert.ok(Object.is(convert(expForm), JSON.parse(expForm)), expForm);
+        }
+      },
+    ),
+    { numRuns: 3000, seed: 5 },
+  );
+  // an exact tie between two doubles (2^53 + 1 is halfway between 2^53 and 2^53 + 2): even wins
+  for (const text of ['9007199254740993', '9007199254740995', '9007199254740993e0', '900719925474099.3e1']) {
+    assert.ok(Object.is(convert(text), JSON.parse(text)), text);
+  }
+});
+
 test('the native scanner reads a body ending in a stopper byte (unchecked) as it reads one without (bounds-checked)', (t) => {
   const addon = loadNativeAddon();
   if (!addon) return t.skip('native addon not built');
