@@ -12,6 +12,8 @@
 namespace tsr {  // ops.cc
 int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int maxDepth,
                      int64_t* end, int* status);
+int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, float* out, int64_t cap, int maxDepth,
+                     int64_t* end, int* status);
 void bias_act_f32(const float* x, const float* bias, float* out, int64_t rows, int64_t cols, int act);
 void bias_act_grad_f32(const float* y, const float* dy, float* dx, float* dbias, int64_t rows, int64_t cols, int act);
 }  // namespace tsr
@@ -397,9 +399,9 @@ TSR_FN(Matmul) {
   });
 }
 
-// jsonNumbers(bytes, start, out: Float64Array, outStart, state: Float64Array(2), maxDepth) -> count,
-// written from out[outStart]; state = [end, status]; maxDepth: array levels in all (1: flat)
-// (see native/json.cc)
+// jsonNumbers(bytes, start, out: Float64Array | Float32Array, outStart, state: Float64Array(2),
+// maxDepth) -> count, written from out[outStart]; state = [end, status]; maxDepth: array levels in
+// all (1: flat) (see native/json.cc)
 TSR_FN(JsonNumbers) {
   return guarded(env, [&] {
     const char* fn = "jsonNumbers";
@@ -410,15 +412,20 @@ TSR_FN(JsonNumbers) {
     const int64_t start = get_dim(env, a.argv[1], fn, "start");
     Arr out = get_arr(env, a.argv[2], kAny, fn, "out"), st = get_arr(env, a.argv[4], kAny, fn, "state");
     const int64_t outStart = get_dim(env, a.argv[3], fn, "outStart");
-    if (out.type != napi_float64_array || st.type != napi_float64_array || st.len < 2)
-      throw ArgError(std::string(fn) + ": out and state must be Float64Arrays (state of length 2)");
+    const bool f32 = out.type == napi_float32_array;
+    if ((!f32 && out.type != napi_float64_array) || st.type != napi_float64_array || st.len < 2)
+      throw ArgError(std::string(fn) + ": out must be a Float64Array or Float32Array, state a Float64Array of length 2");
     if (outStart > int64_t(out.len)) throw ArgError(std::string(fn) + ": outStart is past the end of out");
     int64_t end = 0;
     int status = 0;
+    const tsr::KeepDenormals ieee;  // (guarded() flushes them for the kernels)
+    const auto* b = static_cast<const uint8_t*>(bytes.data);
+    const int64_t cap = int64_t(out.len) - outStart;
     const int64_t k =
-        tsr::json_numbers(static_cast<const uint8_t*>(bytes.data), int64_t(bytes.len), start,
-                          static_cast<double*>(out.data) + outStart, int64_t(out.len) - outStart, int(maxDepth),
-                          &end, &status);
+        f32 ? tsr::json_numbers(b, int64_t(bytes.len), start, static_cast<float*>(out.data) + outStart, cap,
+                                int(maxDepth), &end, &status)
+            : tsr::json_numbers(b, int64_t(bytes.len), start, static_cast<double*>(out.data) + outStart, cap,
+                                int(maxDepth), &end, &status);
     double* s = static_cast<double*>(st.data);
     s[0] = double(end);
     s[1] = double(status);

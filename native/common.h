@@ -30,6 +30,17 @@ struct FlushDenormals {
   FlushDenormals(const FlushDenormals&) = delete;
   FlushDenormals& operator=(const FlushDenormals&) = delete;
 };
+// The opposite, for code whose results must be IEEE's to the last bit (the JSON scan's float32
+// values: JSON.parse and a Float32Array store keep subnormals).
+struct KeepDenormals {
+#ifdef TSR_HAVE_MXCSR
+  unsigned saved;
+  KeepDenormals() : saved(_mm_getcsr()) { _mm_setcsr(saved & ~0x8040u); }
+  ~KeepDenormals() { _mm_setcsr(saved); }
+#endif
+  KeepDenormals(const KeepDenormals&) = delete;
+  KeepDenormals& operator=(const KeepDenormals&) = delete;
+};
 inline void flush_denormals_forever() {
 #ifdef TSR_HAVE_MXCSR
   _mm_setcsr(_mm_getcsr() | 0x8040u);

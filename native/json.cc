@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <system_error>
 
@@ -80,8 +81,8 @@ inline bool is_stopper(uint8_t c) {
 
 // The scan; Checked: every read is bounds-checked (bytes past len read as 0), else the caller has
 // made sure a stopper byte lies at or after start, before len.
-template <bool Checked>
-int64_t scan_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int maxDepth,
+template <bool Checked, typename T>
+int64_t scan_numbers(const uint8_t* b, int64_t len, int64_t start, T* out, int64_t cap, int maxDepth,
                      int64_t* end, int* status) {
   int64_t i = start, k = 0;
   int depth = 1;
@@ -185,11 +186,11 @@ int64_t scan_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, 
           *status = 0;
           return k;
         }
-        out[k++] = v;
+        out[k++] = T(v);
       } else {
         // at most 15 significant digits: m is exact as a double, and so is the one division (Clinger)
         const double v = exp == 0 ? double(m) : double(m) / kPow10[-exp];
-        out[k++] = neg ? -v : v;
+        out[k++] = T(neg ? -v : v);
       }
       while (is_ws(c)) c = at(++i);
     }
@@ -214,6 +215,23 @@ int64_t scan_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, 
     return k;
   }
 }
+
+// The float conversion below is IEEE 754's (defined for every double, where C++ leaves it to the
+// implementation beyond the float range).
+static_assert(std::numeric_limits<float>::is_iec559, "float32 output needs IEEE 754 floats");
+
+template <typename T>
+int64_t json_numbers_t(const uint8_t* b, int64_t len, int64_t start, T* out, int64_t cap, int maxDepth,
+                       int64_t* end, int* status) {
+  // The last non-whitespace byte of a body is almost always its closing '}': the reads then need no
+  // bounds checks, 1.14-1.22x faster (bench/json.ts bodies, paired).
+  int64_t last = len - 1;
+  while (last >= start && is_ws(b[last])) last--;
+  if (last >= start && is_stopper(b[last]))
+    return scan_numbers<false, T>(b, len, start, out, cap, maxDepth, end, status);
+  return scan_numbers<true, T>(b, len, start, out, cap, maxDepth, end, status);
+}
+
 }  // namespace
 
 // Reads numbers from b[start] (just after '[' and whitespace) into out, nested arrays (up to
@@ -223,15 +241,16 @@ int64_t scan_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, 
 // outer array (end just past it), 0 at an element the fast path does not take (end at its first
 // byte), 2 when out is full (end at the element), -1 on a syntax error. Bytes past len read as 0,
 // which no rule accepts.
+// Into doubles, or into floats (each the float nearest the double: the conversion a Float32Array
+// store makes, round to nearest even; past the float range, an infinity of its sign).
 int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, double* out, int64_t cap, int maxDepth,
                      int64_t* end, int* status) {
-  // The last non-whitespace byte of a body is almost always its closing '}': the reads then need no
-  // bounds checks, 1.14-1.22x faster (bench/json.ts bodies, paired).
-  int64_t last = len - 1;
-  while (last >= start && is_ws(b[last])) last--;
-  if (last >= start && is_stopper(b[last]))
-    return scan_numbers<false>(b, len, start, out, cap, maxDepth, end, status);
-  return scan_numbers<true>(b, len, start, out, cap, maxDepth, end, status);
+  return json_numbers_t(b, len, start, out, cap, maxDepth, end, status);
+}
+
+int64_t json_numbers(const uint8_t* b, int64_t len, int64_t start, float* out, int64_t cap, int maxDepth,
+                     int64_t* end, int* status) {
+  return json_numbers_t(b, len, start, out, cap, maxDepth, end, status);
 }
 
 }  // namespace tsr

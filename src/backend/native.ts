@@ -66,11 +66,14 @@ export interface NativeAddon {
   depthwiseConv2d(x: Float32Array, w: Float32Array, out: Float32Array, geom: Float64Array): void;
   depthwiseConv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, geom: Float64Array): void;
   depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geom: Float64Array): void;
-  /** Numbers of a JSON array from bytes[start] into out from outStart; state = [end, status] (native/json.cc). */
+  /**
+   * Numbers of a JSON array from bytes[start] into out from outStart (a Float32Array: each the
+   * nearest float); state = [end, status] (native/json.cc).
+   */
   jsonNumbers(
     bytes: Uint8Array,
     start: number,
-    out: Float64Array,
+    out: Float64Array | Float32Array,
     outStart: number,
     state: Float64Array,
     maxDepth: number,

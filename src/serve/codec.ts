@@ -247,9 +247,12 @@ function isB64(v: unknown): boolean {
   );
 }
 
-/** Flat numbers already parsed into a Float64Array (the fast JSON path): count and value checks, then one conversion. */
+/**
+ * Flat numbers already parsed into a Float64Array, or for FP32 data into a Float32Array (the fast
+ * JSON path): count and value checks, then one conversion or copy.
+ */
 function typedValues(
-  data: Float64Array,
+  data: Float64Array | Float32Array,
   dtype: ServingDType,
   shape: readonly number[],
   n: number,
@@ -283,7 +286,8 @@ function valuesInto(
   wire?: string,
 ): WireData {
   const n = sizeOfShape(shape);
-  if (data instanceof Float64Array) return typedValues(data, dtype, shape, n, where, wire ?? V2_OF[dtype]);
+  if (data instanceof Float64Array || data instanceof Float32Array)
+    return typedValues(data, dtype, shape, n, where, wire ?? V2_OF[dtype]);
   const list = Array.isArray(data) ? data : [data];
   let k: number;
   let out: WireData;

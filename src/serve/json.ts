@@ -38,6 +38,9 @@ let typedData = false;
  */
 let scratch = new Float64Array(4096);
 let arenaUsed = 0;
+/** The same for `data` arrays the native scanner reads as float32 (the array's "datatype" is FP32). */
+let scratch32 = new Float32Array(4096);
+let arena32Used = 0;
 /** Whether flat number arrays go to the native scanner when the addon is built (tests turn it off). */
 let nativeScan = true;
 
@@ -51,7 +54,9 @@ export interface FastJsonOptions {
    * Give the value of every `"data"` key that is a flat array of numbers as a Float64Array (the
    * same values, no per-element JS array): KServe V2 tensors, decoded straight into typed arrays.
    * With the native addon, nested arrays of numbers too, flattened in row-major order (the codec
-   * flattens nested "data" the same way).
+   * flattens nested "data" the same way). With the native addon, a "data" array after its tensor's
+   * `"datatype": "FP32"` comes as a Float32Array instead: the values rounded to float32, as the
+   * codec would round them.
    * These are views into a reused arena, valid until the next parseJsonFast call: copy what you
    * keep (the codec converts them to the input's dtype right away).
    */
@@ -66,6 +71,7 @@ export function parseJsonFast(bytes: Buffer, options: FastJsonOptions = {}): unk
   buf = bytes;
   pos = 0;
   arenaUsed = 0;
+  arena32Used = 0;
   slowNumbers = 0;
   typedData = options.typedData === true;
   try {
@@ -185,8 +191,11 @@ function object(depth: number): Record<string, unknown> {
     if (buf[pos] !== 0x3a) throw BAIL;
     pos++;
     skipWs();
+    // (a V2 tensor whose "datatype" came first: FP32 numbers straight to float32, no conversion pass)
     out[key] =
-      typedData && key === 'data' && buf[pos] === 0x5b ? (typedNumbers() ?? value(depth + 1)) : value(depth + 1);
+      typedData && key === 'data' && buf[pos] === 0x5b
+        ? (typedNumbers(out.datatype === 'FP32') ?? value(depth + 1))
+        : value(depth + 1);
     skipWs();
     const d = buf[pos];
     if (d === 0x2c) {
@@ -387,20 +396,25 @@ const NATIVE_MAX_DEPTH = 64;
 const NATIVE_AFTER = 16;
 
 /**
- * The native scanner on the array whose contents start at `pos`, into scratch[base...]: how many
- * numbers (`pos` then past its ']'), or -1 when it stopped before the end (an element it does not
- * take, an array deeper than maxDepth levels, a syntax error; `pos` unchanged).
+ * The native scanner on the array whose contents start at `pos`, into scratch[base...] (scratch32
+ * with `f32`): how many numbers (`pos` then past its ']'), or -1 when it stopped before the end (an
+ * element it does not take, an array deeper than maxDepth levels, a syntax error; `pos` unchanged).
  */
-function nativeNumbers(base: number, maxDepth: number): number {
+function nativeNumbers(base: number, maxDepth: number, f32 = false): number {
   if (!addon) return -1;
   for (;;) {
-    const got = addon.jsonNumbers(buf, pos, scratch, base, nativeState, maxDepth);
+    const got = addon.jsonNumbers(buf, pos, f32 ? scratch32 : scratch, base, nativeState, maxDepth);
     if (nativeState[1] === 1) {
       pos = nativeState[0] as number;
       return got;
     }
     if (nativeState[1] !== 2) return -1;
-    grow(); // out of room: again, into a bigger arena
+    // out of room: again, into a bigger arena
+    if (f32) {
+      const bigger = new Float32Array(scratch32.length * 2);
+      bigger.set(scratch32);
+      scratch32 = bigger;
+    } else grow();
   }
 }
 
@@ -412,9 +426,10 @@ function grow(): void {
 
 /**
  * A flat array of numbers as a Float64Array, or null (with `pos` back at the '[') when it holds
- * anything else: the generic parser then reads it.
+ * anything else: the generic parser then reads it. `f32`: as a Float32Array of the same values
+ * rounded to float32, where the native scanner takes the whole array.
  */
-function typedNumbers(): Float64Array | null {
+function typedNumbers(f32: boolean): Float64Array | Float32Array | null {
   const start = pos;
   pos++; // [
   skipWs();
@@ -428,6 +443,18 @@ function typedNumbers(): Float64Array | null {
   if (!(c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39) || (c === 0x5b && native))) {
     pos = start;
     return null;
+  }
+  if (f32 && native) {
+    if (scratch32.length - arena32Used < 256) {
+      scratch32 = new Float32Array(Math.max(4096, scratch32.length));
+      arena32Used = 0;
+    }
+    const base32 = arena32Used;
+    const n32 = nativeNumbers(base32, NATIVE_MAX_DEPTH, true);
+    if (n32 >= 0) {
+      arena32Used = base32 + n32;
+      return scratch32.subarray(base32, base32 + n32);
+    }
   }
   // Earlier arrays of this parse keep their part of the arena; room for a long one: a new arena
   // (the earlier views keep the old one alive).

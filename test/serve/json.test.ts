@@ -136,6 +136,55 @@ test('typedData: flat numeric "data" arrays come as Float64Array, anything else 
   assert.deepEqual(Array.from(got.data), big);
 });
 
+test('typedData: FP32 "data" after its "datatype" comes as a Float32Array of JSON.parse values rounded to float32', (t) => {
+  if (!loadNativeAddon()) return t.skip('native addon not built');
+  const tensor = (datatype: string, data: string, first: 'datatype' | 'data' = 'datatype') =>
+    first === 'datatype'
+      ? `{"name":"x","shape":[1],"datatype":"${datatype}","data":${data}}`
+      : `{"name":"x","shape":[1],"data":${data},"datatype":"${datatype}"}`;
+  const decode = (text: string) =>
+    (parseJsonFast(Buffer.from(text), { typedData: true }) as { inputs: { data: unknown }[] }).inputs.map(
+      (i) => i.data,
+    );
+  // values at the edges of float32: beyond its range (an infinity), subnormal, halfway cases, -0
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.oneof(
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.float({ noNaN: true, noDefaultInfinity: true }).map((f) => f * (1 + 2 ** -25)),
+          fc.constantFrom(3.5e38, -3.5e38, 3.4028235677973366e38, 1e-45, 7e-46, 1.4e-45, -0, 0.1, 16777217),
+        ),
+        { minLength: 1, maxLength: 40 },
+      ),
+      (values) => {
+        const data = `[${values.map((v) => (Object.is(v, -0) ? '-0' : String(v))).join(',')}]`;
+        const text = `{"inputs":[${tensor('FP32', data)},${tensor('FP64', data)},${tensor('FP32', data, 'data')}]}`;
+        const [f32, f64, late] = decode(text);
+        const ref = JSON.parse(data) as number[];
+        assert.ok(f32 instanceof Float32Array, 'FP32 after its datatype: float32');
+        assert.ok(f64 instanceof Float64Array, 'FP64: doubles');
+        assert.ok(late instanceof Float64Array, 'FP32 before its datatype: doubles, as JSON.parse gives them');
+        assert.equal(f32.length, ref.length);
+        for (let i = 0; i < ref.length; i++) {
+          assert.ok(Object.is(f32[i], Math.fround(ref[i] as number)), `${ref[i]}: ${f32[i]}`);
+          assert.ok(Object.is(f64[i], ref[i]) && Object.is(late[i], ref[i]), String(ref[i]));
+        }
+      },
+    ),
+    { numRuns: 500, seed: 3 },
+  );
+  // an element the native scanner leaves to JavaScript (beyond the double range): doubles throughout
+  const [far] = decode(`{"inputs":[${tensor('FP32', '[1,1e400,2]')}]}`);
+  assert.ok(far instanceof Float64Array);
+  assert.deepEqual(Array.from(far), [1, Number.POSITIVE_INFINITY, 2]);
+  // a long FP32 array grows its arena and keeps every value
+  const big = Array.from({ length: 10000 }, (_, i) => i / 7);
+  const [long] = decode(`{"inputs":[${tensor('FP32', JSON.stringify(big))}]}`);
+  assert.ok(long instanceof Float32Array);
+  assert.deepEqual(Array.from(long), big.map(Math.fround));
+});
+
 test('typed number arrays: native scanner and JavaScript loop both give JSON.parse bit for bit', () => {
   const rand = lcg(777);
   const texts: string[] = [];
