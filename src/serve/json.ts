@@ -240,8 +240,27 @@ function string(): string {
     i++;
   }
   pos = i + 1;
-  return b.toString(ascii ? 'latin1' : 'utf8', start, i);
+  if (!ascii) return b.toString('utf8', start, i);
+  const len = i - start;
+  if (len > SHORT_STRING) return b.toString('latin1', start, i);
+  // Short ASCII strings (keys, names, datatypes) repeat from body to body: the one seen last in
+  // this slot when its bytes match, else a new one (which takes the slot).
+  const slot = (len * 7 + (b[start] ?? 0) * 3 + (b[i - 1] ?? 0)) & (SHORT_SLOTS - 1);
+  const seen = shortStrings[slot] as string;
+  if (seen.length === len) {
+    let j = 0;
+    while (j < len && seen.charCodeAt(j) === b[start + j]) j++;
+    if (j === len) return seen;
+  }
+  const fresh = b.toString('latin1', start, i);
+  shortStrings[slot] = fresh;
+  return fresh;
 }
+
+/** Strings up to this long go through the cache of recent ones (string()). */
+const SHORT_STRING = 24;
+const SHORT_SLOTS = 64;
+const shortStrings: string[] = new Array<string>(SHORT_SLOTS).fill('');
 
 /** Numbers of the current parse that went through Number(); past SLOW_NUMBERS, JSON.parse's. */
 let slowNumbers = 0;

@@ -40,6 +40,15 @@ function lcg(seed: number): () => number {
   };
 }
 
+test('short strings (reused from earlier bodies) are the ones each body holds', () => {
+  // same length, first and last bytes (one cache slot), different middles; then back again
+  const keys = ['axb', 'ayb', 'axb', 'a b', '', 'x', 'datatype', 'datatypf', 'FP32', 'FP16', 'FP32'];
+  for (let round = 0; round < 3; round++) {
+    for (const k of keys) same(`{"${k}":"${k}","n":["${k}","${k}x",""]}`);
+  }
+  same(`{"${'k'.repeat(24)}":1,"${'k'.repeat(25)}":2}`); // at and past the cached length
+});
+
 test('numbers are bit-exact against JSON.parse (fast path and fallback)', () => {
   const rand = lcg(12345);
   const texts: string[] = [];
