@@ -1,20 +1,20 @@
 /** models/<name>/config.json: defaults, accepted values, and errors that name the field. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ValueError } from 'tessera';
 import { readModelConfig } from '../../src/serve/repository.js';
+import { tempRepo } from './util.js';
 
 const dirWith = (config: unknown) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
+  const dir = tempRepo('tessera-config-');
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   return dir;
 };
 
 test('convolution: winograd by default, direct on request, anything else a ValueError naming it', () => {
-  assert.equal(readModelConfig(mkdtempSync(join(tmpdir(), 'tessera-config-'))).convolution, 'winograd');
+  assert.equal(readModelConfig(tempRepo('tessera-config-')).convolution, 'winograd');
   assert.equal(readModelConfig(dirWith({ convolution: 'direct' })).convolution, 'direct');
   assert.equal(readModelConfig(dirWith({ convolution: 'winograd', maxBatchSize: 8 })).maxBatchSize, 8);
   assert.throws(
@@ -28,7 +28,7 @@ test('convolution: winograd by default, direct on request, anything else a Value
 });
 
 test('inlineWhenIdle: false by default, true on request, anything else a ValueError naming it', () => {
-  assert.equal(readModelConfig(mkdtempSync(join(tmpdir(), 'tessera-config-'))).inlineWhenIdle, false);
+  assert.equal(readModelConfig(tempRepo('tessera-config-')).inlineWhenIdle, false);
   assert.equal(readModelConfig(dirWith({ inlineWhenIdle: true })).inlineWhenIdle, true);
   assert.throws(
     () => readModelConfig(dirWith({ inlineWhenIdle: 'yes' })),

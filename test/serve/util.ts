@@ -1,10 +1,19 @@
 /** HTTP and temp-folder helpers of the server tests. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function tempRepo(): string {
-  return mkdtempSync(join(tmpdir(), 'tessera-serve-'));
+/** Temp folders of this test process, removed when it exits. */
+const made: string[] = [];
+process.on('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new temp folder (a model repository, a config folder), removed at the process's exit. */
+export function tempRepo(prefix = 'tessera-serve-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 export interface Reply {
