@@ -9,9 +9,10 @@
  *
  * With the native addon, number arrays are scanned in C++ (native/json.cc), numbers outside the
  * fast path included (16-19 digits through an extended-precision step, the rest std::from_chars).
- * `npm run bench:json` (bench/json.ts), one 28x28 image: 4.3x JSON.parse with two-decimal numbers,
- * 2.7-3.0x with float32 or float64 values printed in full (17 digits), 4.5x for the same nested as
- * numpy's tolist() writes it, 2.0x with integers.
+ * `npm run bench:json` (bench/json.ts), one 28x28 image as FP32: 3.8-4.9x JSON.parse with
+ * two-decimal numbers, 3.2-4.8x with float32 values printed in full (17 digits), 6.2-6.5x for the
+ * same nested as numpy's tolist() writes it, 2.9-3.2x with float64 values in full, 2.3x with
+ * integers (two runs on a noisy machine).
  */
 import { loadNativeAddon } from '../backend/native.js';
 

@@ -301,7 +301,7 @@ export async function startServer(options: ServerOptions): Promise<ModelServer> 
     });
   }
 
-  /** JSON.parse of a body; `typedData`: flat numeric "data" arrays come as Float64Array (V2 infer). */
+  /** JSON.parse of a body; `typedData`: flat numeric "data" arrays come as typed arrays (V2 infer; see json.ts). */
   function parseJson(buf: Buffer, typedData = false): unknown {
     const fast = parseJsonFast(buf, { typedData });
     if (fast !== undefined) return fast;
