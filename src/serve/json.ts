@@ -206,6 +206,9 @@ function object(depth: number): Record<string, unknown> {
     }
     if (d === 0x7d) {
       pos++;
+      // float32 data stands only if "datatype" is still FP32 (a later duplicate key wins in JSON):
+      // else JSON.parse's exact values
+      if (out.data instanceof Float32Array && out.datatype !== 'FP32') throw BAIL;
       return out;
     }
     throw BAIL;

@@ -183,6 +183,11 @@ test('typedData: FP32 "data" after its "datatype" comes as a Float32Array of JSO
     ),
     { numRuns: 500, seed: 3 },
   );
+  // a duplicate "datatype" after the data (the last one wins in JSON): JSON.parse's exact values
+  const dup = '{"inputs":[{"datatype":"FP32","data":[16777217,0.1],"datatype":"INT32"}]}';
+  assert.deepEqual(parseJsonFast(Buffer.from(dup), { typedData: true }), undefined);
+  const [twice] = decode('{"inputs":[{"datatype":"INT32","data":[16777217],"datatype":"FP32","data":[0.1]}]}');
+  assert.ok(twice instanceof Float32Array && twice[0] === Math.fround(0.1));
   // an element the native scanner leaves to JavaScript (beyond the double range): doubles throughout
   const [far] = decode(`{"inputs":[${tensor('FP32', '[1,1e400,2]')}]}`);
   assert.ok(far instanceof Float64Array);
