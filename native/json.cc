@@ -152,7 +152,8 @@ int64_t scan_numbers(const uint8_t* b, int64_t len, int64_t start, T* out, int64
       }
       if (c == 'e' || c == 'E' || digits > 15 || exp < -22) {
         // Beyond the fast path: check the rest of the number's grammar (an exponent: e or E, an
-        // optional sign, digits), then let from_chars convert its text, sign included.
+        // optional sign, digits), then convert it through the x87 format where that is exact, else
+        // with from_chars on its text, sign included.
         int64_t e10 = 0;  // capped: past 99999 only from_chars takes it
         if (c == 'e' || c == 'E') {
           c = at(++i);
