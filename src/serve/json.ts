@@ -433,18 +433,20 @@ function nativeNumbers(base: number, maxDepth: number, f32 = false): number {
     }
     if (nativeState[1] !== 2) return -1;
     // out of room: again, into a bigger arena
-    if (f32) {
-      const bigger = new Float32Array(scratch32.length * 2);
-      bigger.set(scratch32);
-      scratch32 = bigger;
-    } else grow();
+    if (f32) scratch32 = doubled(scratch32);
+    else grow();
   }
 }
 
 function grow(): void {
-  const bigger = new Float64Array(scratch.length * 2);
-  bigger.set(scratch);
-  scratch = bigger;
+  scratch = doubled(scratch);
+}
+
+/** An arena out of room: one twice as long, its values first. */
+function doubled<A extends Float64Array | Float32Array>(a: A): A {
+  const bigger = new (a.constructor as new (n: number) => A)(a.length * 2);
+  bigger.set(a);
+  return bigger;
 }
 
 /**
